@@ -1,0 +1,71 @@
+# fairnic build. `make` builds everything, `make test` runs all tests,
+# `make demo` runs the demo, `make bench` the benchmark.
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc/core -Isrc/ctl -MMD -MP
+DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
+DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
+B := build
+
+CORE_SRC := $(wildcard src/core/*.c)
+CTL_SRC  := $(wildcard src/ctl/*.c)
+D_SRC    := $(wildcard src/daemon/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+
+all: $(B)/fairnicd $(B)/fairnicctl $(B)/fntraffic $(UNIT_BIN)
+
+$(B)/core/%.o: src/core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(B)/ctl/%.o: src/ctl/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(B)/daemon/%.o: src/daemon/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DPDK_CFLAGS) -c $< -o $@
+$(B)/cli/%.o: src/cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(B)/tools/%.o: tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DPDK_CFLAGS) -c $< -o $@
+$(B)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# The pure-C core: no DPDK, unit-tested and fuzzed on its own.
+$(B)/libfncore.a: $(patsubst src/%.c,$(B)/%.o,$(CORE_SRC))
+	ar rcs $@ $^
+# Command grammar shared by the CLI, the control socket and --config files.
+$(B)/libfnctl.a: $(patsubst src/%.c,$(B)/%.o,$(CTL_SRC))
+	ar rcs $@ $^
+
+$(B)/fairnicd: $(patsubst src/%.c,$(B)/%.o,$(D_SRC)) $(B)/libfnctl.a $(B)/libfncore.a
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -ljansson -lpthread -lm
+$(B)/fairnicctl: $(patsubst src/%.c,$(B)/%.o,$(CLI_SRC)) $(B)/libfnctl.a $(B)/libfncore.a
+	$(CC) $(CFLAGS) -o $@ $^ -ljansson
+$(B)/fntraffic: $(B)/tools/fntraffic.o $(B)/libfncore.a
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lpthread -lm
+$(B)/tests/test_%: $(B)/tests/test_%.o $(B)/libfnctl.a $(B)/libfncore.a
+	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -ljansson -lm
+
+unit: $(UNIT_BIN)
+	@tests/run_unit.sh $(UNIT_BIN)
+
+test: all
+	@tests/run_all.sh
+
+demo: all
+	@/usr/bin/python3 demo/demo.py
+
+bench: all
+	@/usr/bin/python3 bench/bench.py
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all unit test demo bench clean
+.SECONDARY:
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
