@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef FN_COUNTERS_H
+#define FN_COUNTERS_H
+/*
+ * Every packet fairnic handles ends up in exactly one of these counters.
+ * One X-macro list per object makes the enum, the JSON names and the help
+ * text, so a counter cannot exist in one place and be missing in another.
+ */
+
+/* vNIC counters. "rx" is towards the guest, "tx" is from the guest. */
+#define FN_VNIC_COUNTERS(X) \
+	X(rx_packets,            "frames delivered into the guest's receive queue") \
+	X(rx_bytes,              "bytes of those frames") \
+	X(tx_packets,            "frames taken from the guest and forwarded (uplink or local)") \
+	X(tx_bytes,              "bytes of those frames") \
+	X(rx_drop_rate,          "dropped by the receive limit (rx-rate/rx-pps), before any copy") \
+	X(rx_drop_queue_full,    "guest receive queue full, or guest not connected") \
+	X(tx_drop_spoof,         "source MAC was not the vNIC's own") \
+	X(tx_drop_local_denied,  "addressed to a local vNIC, but local switching is off on one side") \
+	X(tx_drop_malformed,     "runt, truncated VLAN tag or oversize frame from the guest") \
+	X(tx_drop_uplink_full,   "uplink transmit queue stayed full") \
+	X(tx_drop_no_uplink,     "vNIC has no uplink, or its uplink is down") \
+	X(notifications,         "interrupts (eventfd kicks) sent to the guest")
+
+/* Uplink counters. "rx" is from the wire, "tx" is to the wire. */
+#define FN_UPLINK_COUNTERS(X) \
+	X(rx_packets,            "frames received from the wire") \
+	X(rx_bytes,              "bytes of those frames") \
+	X(tx_packets,            "frames sent to the wire") \
+	X(tx_bytes,              "bytes of those frames") \
+	X(rx_drop_no_vnic,       "no vNIC has this (VLAN, destination MAC): dropped, never flooded") \
+	X(rx_drop_malformed,     "runt, truncated VLAN tag or oversize frame from the wire") \
+	X(tx_drop_full,          "transmit queue stayed full")
+
+enum fn_vnic_counter {
+#define FN_X(n, h) FN_VC_##n,
+	FN_VNIC_COUNTERS(FN_X)
+#undef FN_X
+	FN_VC_MAX
+};
+
+enum fn_uplink_counter {
+#define FN_X(n, h) FN_UC_##n,
+	FN_UPLINK_COUNTERS(FN_X)
+#undef FN_X
+	FN_UC_MAX
+};
+
+extern const char *const fn_vnic_counter_names[FN_VC_MAX];
+extern const char *const fn_uplink_counter_names[FN_UC_MAX];
+
+#endif /* FN_COUNTERS_H */
