@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef FND_H
+#define FND_H
+/*
+ * fairnicd: shared state of the daemon's adapters.
+ *
+ * Threads:
+ *  - the data-plane worker (one EAL worker lcore, fnd_dp.c) runs polling
+ *    rounds: every uplink, then every vNIC with a live backend;
+ *  - the control thread (the EAL main lcore, fnd_ctl.c) serves the control
+ *    socket and applies commands;
+ *  - DPDK's vhost thread calls our new/destroy_device callbacks.
+ *
+ * The narrow interface between control and data plane is one fair
+ * (ticket) lock, `round`: the worker holds it for one polling round at a
+ * time (one burst per port; never per packet) and the control side takes
+ * it only to swap a few words of state (a table entry, a limit profile, a
+ * backend's vid). Slow work (socket registration, device probe) is done
+ * outside it. So a control change is applied atomically between two
+ * rounds: no packet ever sees half a configuration, and none is lost.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_ticketlock.h>
+#include "fn_cmd.h"
+#include "fn_switch.h"
+
+#define FND_MAX_UPLINKS  16
+#define FND_MAX_VNICS    8192
+#define FND_BURST        32
+#define FND_VHOST_MAX    1024   /* RTE_MAX_VHOST_DEVICE of DPDK 22.11 */
+
+struct fnd_uplink {
+	char name[FN_NAME_MAX];
+	char devargs[256];
+	uint16_t port;
+	uint16_t n_pending;             /* frames queued for transmit */
+	struct rte_mbuf *pending[2 * FND_BURST];
+	uint32_t pending_src[2 * FND_BURST];   /* sender vNIC, for counting */
+};
+
+/* The backend of one vNIC: how its frames reach the guest. */
+struct fnd_vport {
+	bool in_use;
+	bool ready;                     /* guest attached: data plane may use it */
+	enum fn_backend type;
+	char name[FN_NAME_MAX];
+	char path[FN_PATH_MAX];         /* vhost-user socket or tap ifname */
+	int vid;                        /* vhost device id, -1 if none */
+	uint16_t port;                  /* ethdev port of a tap backend */
+};
+
+struct fnd {
+	struct fn_switch *sw;
+	struct fnd_vport *vports;       /* indexed like sw->vnics */
+	uint32_t *active;               /* in-use vNIC ids, polled for tx */
+	uint32_t n_active;
+	struct fnd_uplink uplinks[FND_MAX_UPLINKS];
+	uint16_t n_uplinks;
+	struct rte_mempool *pool;
+	rte_ticketlock_t round;
+	volatile bool quit;
+	int32_t vid_vnic[FND_VHOST_MAX];    /* vhost vid -> vNIC id */
+	unsigned int worker_lcore;
+};
+
+extern struct fnd fnd;
+
+/* fnd_dp.c: the data-plane worker. */
+int fnd_dp_worker(void *arg);
+
+/* fnd_port.c: ethdev setup shared by uplinks and tap vNICs. */
+int fnd_port_probe(const char *devargs, uint16_t *port, char *err, size_t len);
+int fnd_port_start(uint16_t port, struct rte_mempool *pool, char *err, size_t len);
+void fnd_port_remove(uint16_t port);
+
+/* fnd_vhost.c: the vhost-user backend. */
+int fnd_vhost_add(uint32_t id, const char *path, char *err, size_t len);
+void fnd_vhost_del(const char *path);
+int fnd_tap_add(uint32_t id, const char *ifname, char *err, size_t len);
+void fnd_tap_del(uint32_t id);
+
+/* fnd_ctl.c: commands and the control socket. */
+struct json_t;
+/* Run one command; returns the JSON response object (caller frees). */
+struct json_t *fnd_ctl_exec(int argc, char *const argv[]);
+int fnd_ctl_serve(const char *path);
+int fnd_ctl_run_config(const char *file);
+
+/* Refresh the list of polled vNICs; call with the round lock held. */
+void fnd_active_rebuild(void);
+
+#endif /* FND_H */

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fnd_dp: the data-plane worker. Moves bursts of mbufs; every decision is
+ * asked of the pure core (fn_switch).
+ *
+ * One polling round:
+ *   1. each uplink: receive a burst; classify every frame and apply the
+ *      receive limit *before* any copy (excess costs one header read);
+ *      then deliver per destination vNIC, one enqueue per vNIC per burst
+ *      (netmap VALE's two passes: find destinations, then deliver).
+ *   2. each vNIC with a live guest: ask the shaper how many frames may be
+ *      taken (0 while over its transmit limit: the rest waits in the
+ *      guest's own queue, so nothing is lost), dequeue that many, classify,
+ *      switch locally or queue for the vNIC's uplink.
+ *   3. flush the uplinks' transmit queues.
+ * The clock is read once per round. vhost enqueue copies into guest
+ * memory, so the mbuf stays ours and is freed after delivery; that also
+ * lets a flood reach many vhost vNICs without cloning.
+ */
+#include <string.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_net.h>
+#include <rte_prefetch.h>
+#include <rte_vhost.h>
+#include "fnd.h"
+
+#define VHOST_RXQ 0     /* the guest's receive virtqueue */
+#define VHOST_TXQ 1     /* the guest's transmit virtqueue */
+#define TX_RETRIES 4
+
+static inline const uint8_t *
+mdata(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod(m, const uint8_t *);
+}
+
+/*
+ * Hand `n` frames to vNIC `id`'s guest. Frames are not freed here: with
+ * vhost the library copies them, and for a tap port the caller has taken
+ * an extra reference for the PMD to consume.
+ */
+static uint16_t
+vnic_deliver(uint32_t id, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct fnd_vport *vp = &fnd.vports[id];
+	struct fn_vnic *v = &fnd.sw->vnics[id];
+	uint16_t sent = 0;
+
+	if (vp->ready) {
+		if (vp->type == FN_BACKEND_VHOST_USER) {
+			sent = rte_vhost_enqueue_burst(vp->vid, VHOST_RXQ, pkts, n);
+		} else {
+			for (uint16_t i = 0; i < n; i++)
+				rte_mbuf_refcnt_update(pkts[i], 1);
+			sent = rte_eth_tx_burst(vp->port, 0, pkts, n);
+			for (uint16_t i = sent; i < n; i++)
+				rte_mbuf_refcnt_update(pkts[i], -1);
+		}
+	}
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < sent; i++)
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	v->ctr[FN_VC_rx_packets] += sent;
+	v->ctr[FN_VC_rx_bytes] += bytes;
+	v->ctr[FN_VC_rx_drop_queue_full] += n - sent;
+	return sent;
+}
+
+/* Deliver one frame to every admitted member of a flood. */
+static void
+flood(uint32_t head, uint32_t from, struct rte_mbuf *m, uint64_t now)
+{
+	struct fn_switch *sw = fnd.sw;
+	for (uint32_t id = fn_switch_flood_first(sw, head, from);
+	     id != FN_VNIC_NONE; id = fn_switch_flood_next(sw, id, from)) {
+		if (fn_switch_rx_admit(sw, id, rte_pktmbuf_pkt_len(m), now))
+			vnic_deliver(id, &m, 1);
+	}
+}
+
+/* Remove the 802.1Q tag in place: the MACs move 4 bytes up. */
+static inline void
+vlan_strip(struct rte_mbuf *m)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	memmove(d + FN_VLAN_HLEN, d, 2 * 6);
+	rte_pktmbuf_adj(m, FN_VLAN_HLEN);
+}
+
+static void
+poll_uplink(uint16_t u, uint64_t now)
+{
+	struct fn_switch *sw = fnd.sw;
+	struct rte_mbuf *pkts[FND_BURST];
+	uint32_t dst[FND_BURST];
+	uint16_t n = rte_eth_rx_burst(fnd.uplinks[u].port, 0, pkts, FND_BURST);
+
+	if (n == 0)
+		return;
+	for (uint16_t i = 0; i < n && i < 4; i++)
+		rte_prefetch0(mdata(pkts[i]));
+	/* Pass 1: a destination (or a drop) for every frame. */
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t target;
+		bool strip;
+		if (i + 4 < n)
+			rte_prefetch0(mdata(pkts[i + 4]));
+		dst[i] = FN_VNIC_NONE;
+		enum fn_verdict vd = fn_switch_rx_classify(
+			sw, u, mdata(m), rte_pktmbuf_pkt_len(m), &target, &strip);
+		if (vd == FN_DROP)
+			continue;
+		if (strip)
+			vlan_strip(m);
+		if (vd == FN_FLOOD)
+			flood(target, FN_VNIC_NONE, m, now);
+		else if (fn_switch_rx_admit(sw, target, rte_pktmbuf_pkt_len(m), now))
+			dst[i] = target;
+	}
+	/* Pass 2: one delivery per destination, order kept within it. */
+	struct rte_mbuf *group[FND_BURST];
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t id = dst[i];
+		if (id == FN_VNIC_NONE)
+			continue;
+		uint16_t k = 0;
+		for (uint16_t j = i; j < n; j++) {
+			if (dst[j] == id) {
+				group[k++] = pkts[j];
+				dst[j] = FN_VNIC_NONE;
+			}
+		}
+		vnic_deliver(id, group, k);
+	}
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+/* Send what is queued for an uplink; whatever the PMD refuses after a few
+ * tries is counted against the uplink and the vNIC that sent it. */
+static void
+uplink_flush(struct fnd_uplink *up, uint16_t u)
+{
+	uint16_t n = up->n_pending, done = 0;
+	uint64_t *uc = fnd.sw->uplink_ctr[u];
+
+	for (int t = 0; t < TX_RETRIES && done < n; t++)
+		done += rte_eth_tx_burst(up->port, 0, up->pending + done, n - done);
+	for (uint16_t i = 0; i < done; i++)
+		uc[FN_UC_tx_bytes] += rte_pktmbuf_pkt_len(up->pending[i]);
+	uc[FN_UC_tx_packets] += done;
+	for (uint16_t i = done; i < n; i++) {
+		uc[FN_UC_tx_drop_full]++;
+		fnd.sw->vnics[up->pending_src[i]].ctr[FN_VC_tx_drop_uplink_full]++;
+		rte_pktmbuf_free(up->pending[i]);
+	}
+	up->n_pending = 0;
+}
+
+/* Queue a guest's frame for its uplink, adding the vNIC's VLAN tag. */
+static void
+uplink_queue(uint32_t id, struct rte_mbuf *m)
+{
+	const struct fn_vnic *v = &fnd.sw->vnics[id];
+	struct fnd_uplink *up = &fnd.uplinks[v->uplink];
+
+	if (v->vlan != FN_VLAN_NONE) {
+		/* A shared mbuf (flooded to tap vNICs too) must not change. */
+		if (rte_mbuf_refcnt_read(m) > 1) {
+			struct rte_mbuf *c = rte_pktmbuf_copy(m, fnd.pool, 0, UINT32_MAX);
+			rte_pktmbuf_free(m);
+			m = c;
+		}
+		m->vlan_tci = v->vlan;
+		if (m == NULL || rte_vlan_insert(&m) != 0) {
+			fnd.sw->vnics[id].ctr[FN_VC_tx_drop_uplink_full]++;
+			fnd.sw->uplink_ctr[v->uplink][FN_UC_tx_drop_full]++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
+	up->pending_src[up->n_pending] = id;
+	up->pending[up->n_pending++] = m;
+	if (up->n_pending == RTE_DIM(up->pending))
+		uplink_flush(up, v->uplink);
+}
+
+static void
+poll_vnic(uint32_t id, uint64_t now)
+{
+	struct fn_switch *sw = fnd.sw;
+	struct fnd_vport *vp = &fnd.vports[id];
+	struct fn_vnic *v = &sw->vnics[id];
+	struct rte_mbuf *pkts[FND_BURST];
+	uint16_t n;
+
+	uint32_t budget = fn_switch_tx_budget(sw, id, now, FND_BURST);
+	if (budget == 0)
+		return;
+	if (vp->type == FN_BACKEND_VHOST_USER)
+		n = rte_vhost_dequeue_burst(vp->vid, VHOST_TXQ, fnd.pool, pkts,
+					    (uint16_t)budget);
+	else
+		n = rte_eth_rx_burst(vp->port, 0, pkts, (uint16_t)budget);
+	if (n == 0)
+		return;
+
+	uint64_t bytes = 0, fwd_bytes = 0;
+	uint32_t fwd = 0;
+	for (uint16_t i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	fn_switch_tx_charge(sw, id, n, bytes);
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t len = rte_pktmbuf_pkt_len(m), target;
+		/* Frames come from a guest: a chained mbuf would make the
+		 * header check read garbage, so linearize first. */
+		if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
+			v->ctr[FN_VC_tx_drop_malformed]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		enum fn_verdict vd = fn_switch_tx_classify(sw, id, mdata(m), len, &target);
+		switch (vd) {
+		case FN_DROP:
+			rte_pktmbuf_free(m);
+			continue;
+		case FN_TO_VNIC:
+			if (fn_switch_rx_admit(sw, target, len, now))
+				vnic_deliver(target, &m, 1);
+			rte_pktmbuf_free(m);
+			break;
+		case FN_FLOOD:
+			flood(target, id, m, now);
+			if (v->uplink != FN_UPLINK_NONE)
+				uplink_queue(id, m);
+			else
+				rte_pktmbuf_free(m);
+			break;
+		case FN_TO_UPLINK:
+			uplink_queue(id, m);
+			break;
+		}
+		fwd++;
+		fwd_bytes += len;
+	}
+	v->ctr[FN_VC_tx_packets] += fwd;
+	v->ctr[FN_VC_tx_bytes] += fwd_bytes;
+}
+
+int
+fnd_dp_worker(void *arg)
+{
+	(void)arg;
+	while (!fnd.quit) {
+		rte_ticketlock_lock(&fnd.round);
+		uint64_t now = rte_rdtsc();
+		for (uint16_t u = 0; u < fnd.n_uplinks; u++)
+			poll_uplink(u, now);
+		for (uint32_t i = 0; i < fnd.n_active; i++) {
+			uint32_t id = fnd.active[i];
+			if (fnd.vports[id].ready)
+				poll_vnic(id, now);
+		}
+		for (uint16_t u = 0; u < fnd.n_uplinks; u++)
+			if (fnd.uplinks[u].n_pending)
+				uplink_flush(&fnd.uplinks[u], u);
+		rte_ticketlock_unlock(&fnd.round);
+	}
+	return 0;
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fairnicd: start-up and shut-down. Parses fairnicd's own options, hands
+ * every other argument to DPDK's EAL, sets up uplinks, runs --config,
+ * starts the data-plane worker and serves the control socket until
+ * SIGINT/SIGTERM. Shut-down unregisters every vhost-user socket (each
+ * guest sees its device go away) and removes the sockets.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include "fnd.h"
+
+struct fnd fnd;
+
+static const char usage[] =
+"usage: fairnicd [OPTIONS] [DPDK EAL OPTIONS]\n"
+"  --ctl PATH            control socket (default /run/fairnic/ctl.sock, mode 0600)\n"
+"  --uplink NAME=DEVARGS an uplink: any DPDK device, e.g. 0000:01:00.0,\n"
+"                        net_af_xdp0,iface=eth0  net_af_packet0,iface=eth0\n"
+"                        net_tap0,iface=fn0  net_memif0,...  net_null0\n"
+"                        net_vhost0,iface=/run/up.sock (repeatable, max 16)\n"
+"  --config FILE         commands to run at start (fairnicctl grammar)\n"
+"  --max-vnics N         vNIC table size (default 4096, max 8192)\n"
+"  --mbufs N             packet buffers in the pool (default 65535)\n"
+"  --lcores LIST         EAL lcore map; the first worker lcore runs the data plane\n"
+"  -h, --help            this text\n"
+"Every other option goes to the EAL (e.g. --in-memory, --file-prefix, --no-huge -m 512).\n";
+
+struct opts {
+	const char *ctl;
+	const char *config;
+	uint32_t max_vnics;
+	uint32_t mbufs;
+	int n_uplinks;
+	char *uplink[FND_MAX_UPLINKS];
+};
+
+/* Take fairnicd's options out of argv; what is left goes to the EAL. */
+static int
+parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv)
+{
+	int n = 0;
+	eal_argv[n++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			exit(0);
+		}
+		int ours = !strcmp(a, "--ctl") || !strcmp(a, "--uplink") ||
+			   !strcmp(a, "--config") || !strcmp(a, "--max-vnics") ||
+			   !strcmp(a, "--mbufs");
+		if (!ours) {
+			eal_argv[n++] = argv[i];
+			continue;
+		}
+		if (val == NULL) {
+			fprintf(stderr, "fairnicd: %s needs a value\n", a);
+			return -1;
+		}
+		i++;
+		if (!strcmp(a, "--ctl")) {
+			o->ctl = val;
+		} else if (!strcmp(a, "--config")) {
+			o->config = val;
+		} else if (!strcmp(a, "--uplink")) {
+			if (o->n_uplinks == FND_MAX_UPLINKS || strchr(val, '=') == NULL) {
+				fprintf(stderr, "fairnicd: --uplink wants NAME=DEVARGS (at most %d)\n",
+					FND_MAX_UPLINKS);
+				return -1;
+			}
+			o->uplink[o->n_uplinks++] = argv[i];
+		} else {
+			char *end;
+			unsigned long v = strtoul(val, &end, 10);
+			uint32_t max = !strcmp(a, "--mbufs") ? 1u << 22 : FND_MAX_VNICS;
+			if (*end || v == 0 || v > max) {
+				fprintf(stderr, "fairnicd: %s: bad value \"%s\" (1..%u)\n", a, val, max);
+				return -1;
+			}
+			*(!strcmp(a, "--mbufs") ? &o->mbufs : &o->max_vnics) = (uint32_t)v;
+		}
+	}
+	*eal_argc = n;
+	return 0;
+}
+
+static int
+setup_uplinks(const struct opts *o)
+{
+	char err[256];
+	for (int u = 0; u < o->n_uplinks; u++) {
+		struct fnd_uplink *up = &fnd.uplinks[u];
+		char *eq = strchr(o->uplink[u], '=');
+		size_t nlen = (size_t)(eq - o->uplink[u]);
+		if (nlen == 0 || nlen >= sizeof(up->name)) {
+			fprintf(stderr, "fairnicd: bad uplink name in \"%s\"\n", o->uplink[u]);
+			return -1;
+		}
+		memcpy(up->name, o->uplink[u], nlen);
+		up->name[nlen] = '\0';
+		snprintf(up->devargs, sizeof(up->devargs), "%s", eq + 1);
+		for (int k = 0; k < u; k++) {
+			if (!strcmp(fnd.uplinks[k].name, up->name)) {
+				fprintf(stderr, "fairnicd: uplink %s given twice\n", up->name);
+				return -1;
+			}
+		}
+		if (fnd_port_probe(up->devargs, &up->port, err, sizeof(err)) != 0 ||
+		    fnd_port_start(up->port, fnd.pool, err, sizeof(err)) != 0) {
+			fprintf(stderr, "fairnicd: uplink %s: %s\n", up->name, err);
+			return -1;
+		}
+		fnd.n_uplinks++;
+		fprintf(stderr, "fairnicd: uplink %s = %s (port %u)\n", up->name,
+			up->devargs, up->port);
+	}
+	return 0;
+}
+
+static void
+shutdown_all(void)
+{
+	/* Guests first: they are told the device is gone. */
+	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++) {
+		struct fnd_vport *vp = &fnd.vports[i];
+		if (!vp->in_use)
+			continue;
+		vp->in_use = false;
+		if (vp->type == FN_BACKEND_VHOST_USER)
+			fnd_vhost_del(vp->path);
+		else
+			fnd_tap_del(i);
+	}
+	for (uint16_t u = 0; u < fnd.n_uplinks; u++)
+		fnd_port_remove(fnd.uplinks[u].port);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { .ctl = "/run/fairnic/ctl.sock", .max_vnics = 4096,
+			  .mbufs = 65535 };
+	char **eal_argv = calloc((size_t)argc + 1, sizeof(char *));
+	int eal_argc;
+
+	if (eal_argv == NULL || parse_opts(argc, argv, &o, &eal_argc, eal_argv) != 0) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	/* Signals are read from a signalfd by the control loop; block them
+	 * before the EAL starts its threads so none of those takes them. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* One socket per vhost-user vNIC: raise the descriptor limit. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "fairnicd: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	fnd.worker_lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+	if (fnd.worker_lcore >= RTE_MAX_LCORE) {
+		fprintf(stderr, "fairnicd: need two lcores (control + data plane), e.g. --lcores 0,1\n");
+		return 1;
+	}
+	rte_ticketlock_init(&fnd.round);
+	for (int i = 0; i < FND_VHOST_MAX; i++)
+		fnd.vid_vnic[i] = -1;
+	fnd.pool = rte_pktmbuf_pool_create("fn_mbufs", o.mbufs, 256, 0,
+					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	fnd.sw = fn_switch_create(o.max_vnics, FND_MAX_UPLINKS, rte_get_tsc_hz(),
+				  FN_DEFAULT_MAX_FRAME);
+	fnd.vports = calloc(o.max_vnics, sizeof(*fnd.vports));
+	fnd.active = calloc(o.max_vnics, sizeof(*fnd.active));
+	if (fnd.pool == NULL || fnd.sw == NULL || fnd.vports == NULL || fnd.active == NULL) {
+		fprintf(stderr, "fairnicd: out of memory (%u mbufs: reserve hugepages, or use --mbufs)\n",
+			o.mbufs);
+		return 1;
+	}
+	int rc = 1;
+	if (setup_uplinks(&o) != 0)
+		goto out;
+	if (o.config != NULL && fnd_ctl_run_config(o.config) != 0)
+		goto out;
+	rte_eal_remote_launch(fnd_dp_worker, NULL, fnd.worker_lcore);
+	fprintf(stderr, "fairnicd: data plane on lcore %u, %u uplink(s), table of %u vNICs\n",
+		fnd.worker_lcore, fnd.n_uplinks, o.max_vnics);
+	rc = fnd_ctl_serve(o.ctl) == 0 ? 0 : 1;
+	fnd.quit = true;
+	rte_eal_wait_lcore(fnd.worker_lcore);
+out:
+	shutdown_all();
+	rte_eal_cleanup();
+	fprintf(stderr, "fairnicd: stopped\n");
+	return rc;
+}

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fnd_vhost: vNIC backends. vhost-user (fairnicd is the server: one socket
+ * per vNIC, QEMU / Cloud Hypervisor / any virtio-user connect as client)
+ * and tap (a kernel tap interface through DPDK's net_tap PMD).
+ *
+ * A vhost guest comes and goes on DPDK's vhost thread: new_device marks
+ * the vNIC's backend ready with its vid, destroy_device clears it, both
+ * under the round lock so the worker never uses a vid that is going away.
+ * The vNIC itself (MAC, limits, counters) outlives any number of guest
+ * reconnects.
+ *
+ * Offloads: we turn off the checksum and segmentation offload features, so
+ * a guest sends complete frames with valid checksums and never expects us
+ * to complete a partial checksum. This keeps every frame valid on any
+ * uplink and between guests, at the price of the guest computing its own
+ * checksums; passing offloads through is future work.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/virtio_net.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_vhost.h>
+#include "fnd.h"
+
+#define OFFLOAD_FEATURES ((1ULL << VIRTIO_NET_F_CSUM) | \
+	(1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_TSO4) | \
+	(1ULL << VIRTIO_NET_F_GUEST_TSO6) | (1ULL << VIRTIO_NET_F_GUEST_ECN) | \
+	(1ULL << VIRTIO_NET_F_GUEST_UFO) | (1ULL << VIRTIO_NET_F_HOST_TSO4) | \
+	(1ULL << VIRTIO_NET_F_HOST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_ECN) | \
+	(1ULL << VIRTIO_NET_F_HOST_UFO))
+
+/* The vNIC whose vhost-user socket is `path`, or -1. Round lock held. */
+static int32_t
+vnic_by_path(const char *path)
+{
+	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++) {
+		const struct fnd_vport *vp = &fnd.vports[i];
+		if (vp->in_use && vp->type == FN_BACKEND_VHOST_USER &&
+		    strcmp(vp->path, path) == 0)
+			return (int32_t)i;
+	}
+	return -1;
+}
+
+static int
+on_new_device(int vid)
+{
+	char path[FN_PATH_MAX];
+	int rc = -1;
+
+	if (vid < 0 || vid >= FND_VHOST_MAX ||
+	    rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
+		return -1;
+	rte_ticketlock_lock(&fnd.round);
+	int32_t id = vnic_by_path(path);
+	if (id >= 0) {
+		fnd.vports[id].vid = vid;
+		fnd.vports[id].ready = true;
+		fnd.vid_vnic[vid] = id;
+		rc = 0;
+	}
+	rte_ticketlock_unlock(&fnd.round);
+	RTE_LOG(INFO, USER1, "guest attached to %s (vid %d)%s\n", path, vid,
+		rc ? ": no such vNIC" : "");
+	return rc;
+}
+
+static void
+on_destroy_device(int vid)
+{
+	if (vid < 0 || vid >= FND_VHOST_MAX)
+		return;
+	rte_ticketlock_lock(&fnd.round);
+	int32_t id = fnd.vid_vnic[vid];
+	if (id >= 0 && fnd.vports[id].vid == vid) {
+		fnd.vports[id].ready = false;
+		fnd.vports[id].vid = -1;
+	}
+	fnd.vid_vnic[vid] = -1;
+	rte_ticketlock_unlock(&fnd.round);
+	RTE_LOG(INFO, USER1, "guest detached (vid %d)\n", vid);
+}
+
+/* Called by the vhost library on the worker, inside a round, each time it
+ * kicks a guest's eventfd. */
+static void
+on_guest_notified(int vid)
+{
+	if (vid >= 0 && vid < FND_VHOST_MAX && fnd.vid_vnic[vid] >= 0)
+		fnd.sw->vnics[fnd.vid_vnic[vid]].ctr[FN_VC_notifications]++;
+}
+
+static const struct rte_vhost_device_ops vhost_ops = {
+	.new_device = on_new_device,
+	.destroy_device = on_destroy_device,
+	.guest_notified = on_guest_notified,
+};
+
+int
+fnd_vhost_add(uint32_t id, const char *path, char *err, size_t len)
+{
+	struct stat st;
+	(void)id;
+
+	/* A socket left behind by a previous run would make bind() fail. */
+	if (stat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, len, "%s exists and is not a socket", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	if (rte_vhost_driver_register(path, 0) != 0) {
+		snprintf(err, len, "cannot create vhost-user socket %s", path);
+		return -1;
+	}
+	if (rte_vhost_driver_disable_features(path, OFFLOAD_FEATURES) != 0 ||
+	    rte_vhost_driver_callback_register(path, &vhost_ops) != 0 ||
+	    rte_vhost_driver_start(path) != 0) {
+		rte_vhost_driver_unregister(path);
+		snprintf(err, len, "cannot start vhost-user socket %s (directory missing or not writable?)", path);
+		return -1;
+	}
+	return 0;
+}
+
+void
+fnd_vhost_del(const char *path)
+{
+	/* Unregister closes the connection (destroy_device runs, taking the
+	 * round lock: the caller must not hold it). It is refused while the
+	 * vhost thread is inside a callback of this socket, so retry. */
+	for (int i = 0; i < 1000; i++) {
+		if (rte_vhost_driver_unregister(path) != -EBUSY)
+			break;
+		usleep(1000);
+	}
+	unlink(path);
+}
+
+int
+fnd_tap_add(uint32_t id, const char *ifname, char *err, size_t len)
+{
+	char devargs[128];
+	uint16_t port;
+
+	snprintf(devargs, sizeof(devargs), "net_tap_fn%u,iface=%s", id, ifname);
+	if (fnd_port_probe(devargs, &port, err, len) != 0)
+		return -1;
+	if (fnd_port_start(port, fnd.pool, err, len) != 0) {
+		fnd_port_remove(port);
+		return -1;
+	}
+	fnd.vports[id].port = port;
+	return 0;
+}
+
+void
+fnd_tap_del(uint32_t id)
+{
+	fnd_port_remove(fnd.vports[id].port);
+}
