@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `make test`: unit tests of the core, then integration tests against the
+# real daemon. Ends with one line "N passed, M failed" for both together.
+cd "$(dirname "$0")/.." || exit 1
+unit_out=$(tests/run_unit.sh build/tests/test_* 2>&1); unit_rc=$?
+echo "$unit_out"
+up=$(echo "$unit_out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+uf=$(echo "$unit_out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+up=${up:-0}; uf=${uf:-1}
+
+xml=$(mktemp /tmp/fairnic-junit.XXXXXX.xml)
+/usr/bin/python3 -m pytest -p no:cacheprovider -v --junitxml="$xml" tests/integration ${PYTEST_ARGS:-}
+read -r ip if_ < <(/usr/bin/python3 - "$xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    r = ET.parse(sys.argv[1]).getroot()
+    s = r if r.tag == "testsuite" else r.find("testsuite")
+    t, f, e, sk = (int(s.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+    print(t - f - e - sk, f + e)
+except Exception:
+    print(0, 1)
+PY
+)
+rm -f "$xml"
+passed=$((up + ip)); failed=$((uf + if_))
+echo "unit: $up passed, $uf failed; integration: $ip passed, $if_ failed"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
