@@ -91,6 +91,17 @@ int fn_cmd_split(char *line, char *argv[], int max);
 /** Usage text for all commands, generated from the command table. */
 const char *fn_cmd_usage(void);
 
+/**
+ * Is `s` a valid vNIC or uplink name: 1..FN_NAME_MAX-1 characters of
+ * [A-Za-z0-9_.-]? Names end up in JSON, logs and file names unquoted.
+ */
+bool fn_cmd_name_valid(const char *s);
+
+/* Largest values the unit parsers accept; anything above is "too large". */
+#define FN_RATE_MAX   UINT64_C(10000000000000)  /**< 10 Tbit/s */
+#define FN_SIZE_MAX   (UINT64_C(1) << 30)       /**< 1 GiB of burst */
+#define FN_COUNT_MAX  UINT64_C(1000000000000)   /**< 10^12 packets */
+
 /* Units (tc conventions); each returns 0 or -1 on a malformed value. */
 int fn_parse_rate(const char *s, uint64_t *bits_per_sec);
 int fn_parse_size(const char *s, uint64_t *bytes);
