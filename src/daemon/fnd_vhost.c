@@ -27,6 +27,12 @@
 #include <rte_vhost.h>
 #include "fnd.h"
 
+/* DPDK 22.11's vhost library watches all its sockets in one fdset of
+ * 1024 entries (listening sockets and connections alike). */
+#define VHOST_FDSET_SIZE 1024
+
+static unsigned int n_vhost_sockets;
+
 #define OFFLOAD_FEATURES ((1ULL << VIRTIO_NET_F_CSUM) | \
 	(1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_TSO4) | \
 	(1ULL << VIRTIO_NET_F_GUEST_TSO6) | (1ULL << VIRTIO_NET_F_GUEST_ECN) | \
@@ -115,6 +121,11 @@ fnd_vhost_add(uint32_t id, const char *path, char *err, size_t len)
 		}
 		unlink(path);
 	}
+	if (n_vhost_sockets >= VHOST_FDSET_SIZE - 1) {
+		snprintf(err, len, "DPDK's vhost library serves at most %u vhost-user sockets",
+			 VHOST_FDSET_SIZE - 1);
+		return -1;
+	}
 	if (rte_vhost_driver_register(path, 0) != 0) {
 		snprintf(err, len, "cannot create vhost-user socket %s", path);
 		return -1;
@@ -123,9 +134,11 @@ fnd_vhost_add(uint32_t id, const char *path, char *err, size_t len)
 	    rte_vhost_driver_callback_register(path, &vhost_ops) != 0 ||
 	    rte_vhost_driver_start(path) != 0) {
 		rte_vhost_driver_unregister(path);
-		snprintf(err, len, "cannot start vhost-user socket %s (directory missing or not writable?)", path);
+		snprintf(err, len, "cannot listen on vhost-user socket %s (directory missing or not writable, or DPDK's vhost fd limit of %u sockets+connections reached)",
+			 path, VHOST_FDSET_SIZE);
 		return -1;
 	}
+	n_vhost_sockets++;
 	return 0;
 }
 
@@ -141,6 +154,7 @@ fnd_vhost_del(const char *path)
 		usleep(1000);
 	}
 	unlink(path);
+	n_vhost_sockets--;
 }
 
 int
