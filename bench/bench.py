@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""fairnic forwarding benchmark (`make bench`).
+
+Measures Mpps through fairnicd for 64- and 1518-byte frames, uplink -> VM
+and VM -> uplink, with no limits and with limits + checks enabled (limits
+far above the offered load, so they are evaluated on every frame but never
+bite), and, in the same run, on the same ports and cores, dpdk-testpmd in
+io-forward mode as the ceiling. Prints medians and ratios.
+
+Placement (2-core machine): the forwarding core (fairnicd's worker lcore,
+or testpmd's forwarding lcore) is CPU 1; the traffic process (generator
+and sink, playing the wire and the VM through virtio-user) is CPU 0.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
+from fairnic import Daemon, Traffic, ensure_hugepages, wait_for  # noqa: E402
+
+WIRE, VM, OTHER = "02:00:00:00:00:fe", "52:54:00:00:00:01", "02:00:00:00:00:ee"
+MS = int(os.environ.get("FAIRNIC_BENCH_MS", "2000"))
+REPEATS = int(os.environ.get("FAIRNIC_BENCH_REPEATS", "3"))
+LIMITS = ["rx-rate", "100gbit", "rx-pps", "100000000", "tx-rate", "100gbit", "tx-pps", "100000000"]
+
+
+class Testpmd:
+    def __init__(self, tmp):
+        self.up = os.path.join(tmp, "tp-up.sock")
+        self.vm = os.path.join(tmp, "tp-vm.sock")
+        self.proc = subprocess.Popen(
+            ["dpdk-testpmd", "--in-memory", "--file-prefix", "tp" + uuid.uuid4().hex[:6], "--no-pci",
+             "--lcores", "0@0,1@1", "--log-level", "*:warning",
+             "--vdev", f"net_vhost0,iface={self.up},queues=1",
+             "--vdev", f"net_vhost1,iface={self.vm},queues=1",
+             "--", "--forward-mode=io", "--nb-cores=1", "--auto-start", "--rxq=1", "--txq=1"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.path.exists(self.up) and os.path.exists(self.vm), 30, "testpmd sockets")
+
+    def stop(self):
+        try:
+            self.proc.communicate(b"\n", timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def measure(t, direction, length):
+    if direction == "up->vm":
+        spec, rx = f"tx=wire:dst={VM}:src={WIRE}:len={length}", "vm"
+    else:
+        spec, rx = f"tx=vm:dst={OTHER}:src={VM}:len={length}", "wire"
+    runs = []
+    for _ in range(REPEATS):
+        r = t.ok(f"run ms={MS} warmup=300 {spec} rx={rx}")
+        runs.append(r["rx"][rx]["pps"] / 1e6)
+    return statistics.median(runs), runs
+
+
+def bench_setup(name, up_sock, vm_sock, results):
+    t = Traffic()
+    try:
+        t.attach("wire", up_sock, mac=WIRE)
+        t.attach("vm", vm_sock, mac=VM)
+        for length in (64, 1518):
+            for direction in ("up->vm", "vm->up"):
+                med, runs = measure(t, direction, length)
+                results[(name, direction, length)] = med
+                print(f"  {name:<16} {direction:<7} {length:>5}B  {med:7.3f} Mpps  "
+                      f"(runs: {', '.join(f'{x:.3f}' for x in runs)})", flush=True)
+    finally:
+        t.close()
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root")
+    ensure_hugepages()
+    tmp = tempfile.mkdtemp(prefix="fairnic-bench-")
+    results = {}
+    print(f"fairnic benchmark: {MS} ms per run, median of {REPEATS}, forwarding on CPU 1, traffic on CPU 0")
+
+    tp = Testpmd(tmp)
+    try:
+        bench_setup("testpmd io-fwd", tp.up, tp.vm, results)
+    finally:
+        tp.stop()
+    for label, extra in (("fairnic", []), ("fairnic+limits", LIMITS)):
+        d = Daemon(tempfile.mkdtemp(prefix="fn-", dir=tmp))
+        try:
+            d.ctl.ok("vnic", "add", "vm1", "mac", VM, "vhost-user", d.sock("vm1"), *extra)
+            bench_setup(label, d.uplink_socks["up0"], d.sock("vm1"), results)
+        finally:
+            d.stop()
+
+    print("\n| direction | frame | testpmd Mpps | fairnic Mpps | ratio | fairnic+limits&checks Mpps | ratio | cost of limits |")
+    print("|---|---|---|---|---|---|---|---|")
+    for length in (64, 1518):
+        for direction in ("up->vm", "vm->up"):
+            tp_ = results[("testpmd io-fwd", direction, length)]
+            fn = results[("fairnic", direction, length)]
+            fl = results[("fairnic+limits", direction, length)]
+            print(f"| {direction} | {length}B | {tp_:.3f} | {fn:.3f} | {fn / tp_:.2f} | {fl:.3f} | "
+                  f"{fl / tp_:.2f} | {100 * (1 - fl / fn):+.1f}% |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
