@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fairnicctl: command-line client of fairnicd's control socket.
+ *
+ *   fairnicctl [-s SOCK] [--json] COMMAND...
+ *
+ * The command is first parsed with the same grammar the daemon uses
+ * (fn_cmd_parse), so a typo is reported without a daemon and nothing is
+ * sent. The words are then sent unchanged as one JSON array line, and one
+ * JSON object line is read back (docs/CONTROL.md). With --json the `data`
+ * member is printed as is; otherwise it is rendered iproute2-style, with
+ * rates and sizes formatted by the grammar's own formatter so the output
+ * can be pasted back as input.
+ *
+ * Exit status: 0 success, 1 the command was refused (locally or by the
+ * daemon), 2 the daemon could not be reached or answered nonsense.
+ *
+ * The client is deliberately one request per connection and fully
+ * blocking, with a socket timeout so a wedged daemon cannot hang scripts.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "fn_cmd.h"
+
+/* Object members keep document order (the stats columns rely on it). */
+#if JANSSON_VERSION_HEX < 0x020800
+#error "jansson >= 2.8 needed: older versions do not keep member order"
+#endif
+
+#define FNC_DEFAULT_SOCK  "/run/fairnic/ctl.sock"
+#define FNC_REQ_MAX       (64 * 1024)           /* daemon's request limit */
+#define FNC_RESP_MAX      (16 * 1024 * 1024)    /* many vNICs, all counters */
+#define FNC_TIMEOUT_SEC   30
+
+enum { FNC_EXIT_OK = 0, FNC_EXIT_CMD = 1, FNC_EXIT_COMM = 2 };
+
+static void __attribute__((format(printf, 1, 2)))
+fnc_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("fairnicctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+fnc_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: fairnicctl [-s SOCK] [--json] COMMAND...\n"
+		"\n"
+		"Options:\n"
+		"  -s, --socket SOCK  control socket of fairnicd (default "
+		"$FAIRNIC_CTL,\n"
+		"                     else " FNC_DEFAULT_SOCK ")\n"
+		"  -j, --json         print the reply's data as JSON\n"
+		"  -h, --help         print this help\n"
+		"\n%s", fn_cmd_usage());
+}
+
+/* ------------------------------------------------------------ transport */
+
+/* @return a connected socket, or -1 with errno set. */
+static int
+fnc_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = FNC_TIMEOUT_SEC };
+	int fd, e;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* Best effort: without timeouts we merely block. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EISCONN)   /* an interrupted connect completed */
+			break;
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* @return 0, or -1 with errno set. MSG_NOSIGNAL: no SIGPIPE on a dead peer. */
+static int
+fnc_send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Read one '\n'-terminated line of at most FNC_RESP_MAX bytes.
+ * @return malloc'd line (newline excluded, NUL-terminated) with *len set,
+ *         or NULL after printing why.
+ */
+static char *
+fnc_recv_line(int fd, const char *path, size_t *len)
+{
+	size_t cap = 4096, used = 0;
+	char *buf = malloc(cap), *nl = NULL;
+
+	if (buf == NULL) {
+		fnc_err("out of memory");
+		return NULL;
+	}
+	while (nl == NULL) {
+		if (used == cap - 1) {
+			char *nb = realloc(buf, cap * 2);
+			if (nb == NULL) {
+				fnc_err("out of memory");
+				goto fail;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = recv(fd, buf + used, cap - 1 - used, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				fnc_err("no reply from %s within %d s", path,
+					FNC_TIMEOUT_SEC);
+			else
+				fnc_err("reading from %s: %s", path,
+					strerror(errno));
+			goto fail;
+		}
+		if (n == 0) {
+			fnc_err("%s closed the connection without a reply",
+				path);
+			goto fail;
+		}
+		nl = memchr(buf + used, '\n', (size_t)n);
+		used += (size_t)n;
+		if ((nl ? (size_t)(nl - buf) : used) > FNC_RESP_MAX) {
+			fnc_err("reply from %s longer than %d MiB", path,
+				FNC_RESP_MAX >> 20);
+			goto fail;
+		}
+	}
+	*len = (size_t)(nl - buf);
+	*nl = '\0';
+	return buf;
+fail:
+	free(buf);
+	return NULL;
+}
+
+/*
+ * Send the words, read and decode the reply.
+ * @return the reply object, or NULL after printing why.
+ */
+static json_t *
+fnc_request(const char *path, int argc, char *argv[])
+{
+	json_t *req = json_array(), *resp = NULL;
+	char *line = NULL, *reply = NULL;
+	json_error_t je;
+	size_t len;
+	int fd = -1;
+
+	if (req == NULL)
+		goto oom;
+	for (int i = 0; i < argc; i++) {
+		/* json_string() refuses invalid UTF-8, which JSON cannot carry. */
+		json_t *w = json_string(argv[i]);
+
+		if (w == NULL) {
+			fnc_err("argument %d is not valid UTF-8", i + 1);
+			goto out;
+		}
+		if (json_array_append_new(req, w) != 0)
+			goto oom;
+	}
+	line = json_dumps(req, JSON_COMPACT);
+	if (line == NULL)
+		goto oom;
+	len = strlen(line);
+	if (len >= FNC_REQ_MAX) {
+		fnc_err("command too long (%zu bytes encoded, max %d)", len,
+			FNC_REQ_MAX - 1);
+		goto out;
+	}
+	line[len] = '\n';       /* json_dumps' NUL becomes the frame's end */
+
+	fd = fnc_connect(path);
+	if (fd < 0) {
+		fnc_err("cannot connect to %s: %s (is fairnicd running?)", path,
+			strerror(errno));
+		goto out;
+	}
+	if (fnc_send_all(fd, line, len + 1) != 0) {
+		fnc_err("sending to %s: %s", path, strerror(errno));
+		goto out;
+	}
+	reply = fnc_recv_line(fd, path, &len);
+	if (reply == NULL)
+		goto out;
+	resp = json_loadb(reply, len, 0, &je);
+	if (resp == NULL) {
+		fnc_err("invalid reply from %s: %s", path, je.text);
+	} else if (!json_is_object(resp) ||
+		   !json_is_boolean(json_object_get(resp, "ok"))) {
+		fnc_err("invalid reply from %s: not {\"ok\": ...}", path);
+		json_decref(resp);
+		resp = NULL;
+	}
+	goto out;
+oom:
+	fnc_err("out of memory");
+out:
+	if (fd >= 0)
+		close(fd);
+	free(reply);
+	free(line);
+	json_decref(req);
+	return resp;
+}
+
+/* ------------------------------------------------------- human output */
+
+static const char *
+fnc_str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* The limits line of `vnic show`, in grammar order and spelling. */
+static const struct {
+	const char *json;
+	const char *key;
+	enum { FNC_RATE, FNC_SIZE, FNC_COUNT } kind;
+	const char *zero;       /* what 0 means */
+} fnc_limits[] = {
+	{ "rx_rate",      "rx-rate",      FNC_RATE,  "unlimited" },
+	{ "rx_burst",     "rx-burst",     FNC_SIZE,  "default" },
+	{ "rx_pps",       "rx-pps",       FNC_COUNT, "unlimited" },
+	{ "rx_pps_burst", "rx-pps-burst", FNC_COUNT, "default" },
+	{ "tx_rate",      "tx-rate",      FNC_RATE,  "unlimited" },
+	{ "tx_burst",     "tx-burst",     FNC_SIZE,  "default" },
+	{ "tx_pps",       "tx-pps",       FNC_COUNT, "unlimited" },
+	{ "tx_pps_burst", "tx-pps-burst", FNC_COUNT, "default" },
+};
+
+static void
+fnc_print_vnic(json_t *v)
+{
+	const char *s, *path;
+	char buf[64];
+	json_t *j;
+	int n = 0;
+
+	s = fnc_str(v, "name");
+	printf("%s:", s ? s : "?");
+	if ((s = fnc_str(v, "mac")) != NULL)
+		printf(" mac %s", s);
+	s = fnc_str(v, "backend");
+	path = fnc_str(v, "path");
+	if (s != NULL)
+		printf(" %s %s", s, path ? path : "?");
+	if ((s = fnc_str(v, "uplink")) != NULL && s[0] != '\0')
+		printf(" uplink %s", s);
+	if (json_is_integer(j = json_object_get(v, "vlan")))
+		printf(" vlan %lld", (long long)json_integer_value(j));
+	if (json_is_boolean(j = json_object_get(v, "local")))
+		printf(" local %s", json_is_true(j) ? "on" : "off");
+	if (json_is_boolean(j = json_object_get(v, "connected")))
+		printf(" %s", json_is_true(j) ? "connected" : "disconnected");
+	putchar('\n');
+
+	for (size_t i = 0; i < sizeof(fnc_limits) / sizeof(fnc_limits[0]);
+	     i++) {
+		json_int_t x;
+
+		j = json_object_get(v, fnc_limits[i].json);
+		if (!json_is_integer(j) || (x = json_integer_value(j)) < 0)
+			continue;
+		s = buf;
+		if (x == 0)
+			s = fnc_limits[i].zero;
+		else if (fnc_limits[i].kind == FNC_RATE)
+			fn_format_rate((uint64_t)x, buf, sizeof(buf));
+		else if (fnc_limits[i].kind == FNC_SIZE)
+			fn_format_size((uint64_t)x, buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "%lld", (long long)x);
+		printf("%s%s %s", n++ ? " " : "    ", fnc_limits[i].key, s);
+	}
+	if (n > 0)
+		putchar('\n');
+}
+
+/* One line per uplink: its name, then every member in document order. */
+static void
+fnc_print_uplink(json_t *u)
+{
+	const char *key, *s = fnc_str(u, "name");
+	json_t *j;
+
+	printf("%s:", s ? s : "?");
+	json_object_foreach(u, key, j) {
+		if (strcmp(key, "name") == 0)
+			continue;
+		if (json_is_string(j))
+			printf(" %s %s", key, json_string_value(j));
+		else if (json_is_integer(j))
+			printf(" %s %lld", key, (long long)json_integer_value(j));
+		else if (json_is_boolean(j) && strcmp(key, "link") == 0)
+			printf(" link %s", json_is_true(j) ? "up" : "down");
+		else if (json_is_boolean(j))
+			printf(" %s %s", key, json_is_true(j) ? "on" : "off");
+	}
+	putchar('\n');
+}
+
+/*
+ * A table of objects: a name column, then every integer member any row
+ * has, in the order first seen. Rows lacking a column show "-".
+ */
+static void
+fnc_print_table(json_t *rows, const char *first)
+{
+	const char **col = NULL;
+	size_t ncol = 1, *w = NULL, i, r;
+	json_t *o, *j;
+	const char *key;
+	char num[32];
+
+	if (json_array_size(rows) == 0)
+		return;
+	/* Every row may add columns; no row has more than its members. */
+	size_t maxcol = 1;
+	json_array_foreach(rows, r, o)
+		maxcol += json_object_size(o);
+	col = calloc(maxcol, sizeof(*col));
+	w = calloc(maxcol, sizeof(*w));
+	if (col == NULL || w == NULL) {
+		fnc_err("out of memory");
+		goto out;
+	}
+	col[0] = first;
+	w[0] = strlen(first);
+	json_array_foreach(rows, r, o) {
+		const char *name = fnc_str(o, "name");
+
+		if (name != NULL && strlen(name) > w[0])
+			w[0] = strlen(name);
+		json_object_foreach(o, key, j) {
+			if (!json_is_integer(j))
+				continue;
+			for (i = 1; i < ncol && strcmp(col[i], key) != 0; i++)
+				;
+			if (i == ncol) {
+				col[ncol] = key;
+				w[ncol++] = strlen(key);
+			}
+			size_t l = (size_t)snprintf(num, sizeof(num), "%lld",
+					   (long long)json_integer_value(j));
+			if (l > w[i])
+				w[i] = l;
+		}
+	}
+
+	printf("%-*s", (int)w[0], col[0]);
+	for (i = 1; i < ncol; i++)
+		printf("  %*s", (int)w[i], col[i]);
+	putchar('\n');
+	json_array_foreach(rows, r, o) {
+		const char *name = fnc_str(o, "name");
+
+		printf("%-*s", (int)w[0], name ? name : "?");
+		for (i = 1; i < ncol; i++) {
+			j = json_object_get(o, col[i]);
+			if (json_is_integer(j))
+				printf("  %*lld", (int)w[i],
+				       (long long)json_integer_value(j));
+			else
+				printf("  %*s", (int)w[i], "-");
+		}
+		putchar('\n');
+	}
+out:
+	free(col);
+	free(w);
+}
+
+/* @return 0, or -1 if `data` does not have the documented shape. */
+static int
+fnc_print_human(const struct fn_cmd *cmd, json_t *data)
+{
+	json_t *vnics = json_object_get(data, "vnics");
+	json_t *uplinks = json_object_get(data, "uplinks");
+	json_t *o;
+	size_t i;
+
+	switch (cmd->op) {
+	case FN_CMD_VNIC_SHOW:
+		if (!json_is_array(vnics))
+			return -1;
+		json_array_foreach(vnics, i, o)
+			if (json_is_object(o))
+				fnc_print_vnic(o);
+		return 0;
+	case FN_CMD_UPLINK_SHOW:
+		if (!json_is_array(uplinks))
+			return -1;
+		json_array_foreach(uplinks, i, o)
+			if (json_is_object(o))
+				fnc_print_uplink(o);
+		return 0;
+	case FN_CMD_STATS_SHOW:
+		if (!json_is_array(vnics) ||
+		    (uplinks != NULL && !json_is_array(uplinks)))
+			return -1;
+		fnc_print_table(vnics, "vnic");
+		if (json_array_size(vnics) > 0 && json_array_size(uplinks) > 0)
+			putchar('\n');
+		fnc_print_table(uplinks, "uplink");
+		return 0;
+	default:
+		return 0;       /* add, set, del, reset: silence is success */
+	}
+}
+
+static void
+fnc_print_json(json_t *data)
+{
+	char *s;
+
+	/* Scripts always get an object to parse, even for "no data". */
+	if (data == NULL || json_is_null(data)) {
+		puts("{\"ok\": true}");
+		return;
+	}
+	s = json_dumps(data, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		       JSON_ENCODE_ANY);
+	if (s == NULL) {
+		fnc_err("out of memory");
+		return;
+	}
+	puts(s);
+	free(s);
+}
+
+/* ----------------------------------------------------------------- main */
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json",   no_argument,       NULL, 'j' },
+		{ "help",   no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = getenv("FAIRNIC_CTL");
+	bool json = false;
+	struct fn_cmd cmd;
+	char err[256];
+	json_t *resp, *ok;
+	int c, rc;
+
+	if (sock == NULL || sock[0] == '\0')
+		sock = FNC_DEFAULT_SOCK;
+	/* '+': stop at the command, so "rx-rate -1" reaches the grammar. */
+	while ((c = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fnc_usage(stdout);
+			return FNC_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'fairnicctl --help'.\n");
+			return FNC_EXIT_CMD;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		fnc_usage(stderr);
+		return FNC_EXIT_CMD;
+	}
+	if (fn_cmd_parse(argc, argv, &cmd, err, sizeof(err)) != 0) {
+		fnc_err("%s", err);
+		return FNC_EXIT_CMD;
+	}
+	if (cmd.op == FN_CMD_HELP) {
+		fnc_usage(stdout);
+		return FNC_EXIT_OK;
+	}
+
+	resp = fnc_request(sock, argc, argv);
+	if (resp == NULL)
+		return FNC_EXIT_COMM;
+	ok = json_object_get(resp, "ok");
+	if (json_is_false(ok)) {
+		const char *e = fnc_str(resp, "error");
+
+		fnc_err("%s", e ? e : "fairnicd refused the command (no reason "
+			"given)");
+		rc = FNC_EXIT_CMD;
+	} else if (json) {
+		fnc_print_json(json_object_get(resp, "data"));
+		rc = FNC_EXIT_OK;
+	} else if (fnc_print_human(&cmd, json_object_get(resp, "data")) != 0) {
+		/* Unexpected shape: show what came rather than nothing. */
+		fnc_print_json(json_object_get(resp, "data"));
+		rc = FNC_EXIT_OK;
+	} else {
+		rc = FNC_EXIT_OK;
+	}
+	json_decref(resp);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fnc_err("writing output: %s", strerror(errno));
+		rc = FNC_EXIT_CMD;
+	}
+	return rc;
+}

@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fn_cmd: the command grammar, as two declarative tables.
+ *
+ * fn_cmds[] lists every command: its one or two keywords, whether it takes
+ * a vNIC name, which keys it accepts and requires, and its help text.
+ * fn_keys[] lists every key of `vnic add` / `vnic set`: its keyword, its
+ * enum fn_vnic_key, what kind of value it takes and where that value lands
+ * in struct fn_vnic_params. The parser, the error messages and the usage
+ * text are all driven by these tables, so a key cannot be parseable but
+ * undocumented, or documented but rejected.
+ *
+ * Parsing is pure and total: any word vector (argc 0 included) yields
+ * either 0 and a filled struct fn_cmd, or -1 and one line in `err`. The
+ * struct is cleared first: a key not in p.set reads as 0 (vlan as
+ * FN_VLAN_NONE), so `vnic set` callers must look at the mask, not the
+ * values. Words quoted back in errors are truncated and made printable
+ * ASCII, because the error travels as a JSON string to clients and logs.
+ *
+ * fn_cmd_split() ends a line at the first '#', even inside a word:
+ * nothing in the grammar contains '#', and one rule is easier to explain
+ * than shell quoting.
+ *
+ * Numbers are parsed by hand, not with strtod(): strtod accepts "inf",
+ * "nan", hex floats, exponents and leading blanks, depends on the locale
+ * and rounds through a double. Here a value is digits, an optional
+ * fraction and a unit; it is scaled in 128-bit integer arithmetic and
+ * rounded to nearest once, so "1.5mbit" is exactly 1500000. A non-zero
+ * value that rounds to 0 is rejected rather than silently meaning
+ * "unlimited".
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fn_cmd.h"
+#include "fn_eth.h"
+
+#define FN_BIT(k)       (UINT32_C(1) << (k))
+#define FN_KEYS_ALL     (FN_BIT(FN_K_COUNT) - 1)
+#define FN_IFNAME_MAX   16      /* IFNAMSIZ, NUL included */
+#define FN_FRAC_DIGITS  12      /* fraction digits kept; more are ignored */
+
+/* ---------------------------------------------------------------- units */
+
+struct fn_unit {
+	const char *name;       /* matched case-insensitively; "" = bare */
+	uint64_t mult;
+};
+
+/* tc(8) rates: SI and IEC bits, and bytes ("bps") per second. */
+static const struct fn_unit fn_rate_units[] = {
+	{ "",      1 },
+	{ "bit",   1 },
+	{ "kbit",  UINT64_C(1000) },
+	{ "mbit",  UINT64_C(1000000) },
+	{ "gbit",  UINT64_C(1000000000) },
+	{ "tbit",  UINT64_C(1000000000000) },
+	{ "kibit", UINT64_C(1) << 10 },
+	{ "mibit", UINT64_C(1) << 20 },
+	{ "gibit", UINT64_C(1) << 30 },
+	{ "tibit", UINT64_C(1) << 40 },
+	{ "bps",   8 },
+	{ "kbps",  UINT64_C(8000) },
+	{ "mbps",  UINT64_C(8000000) },
+	{ "gbps",  UINT64_C(8000000000) },
+	{ "tbps",  UINT64_C(8000000000000) },
+	{ "kibps", UINT64_C(8) << 10 },
+	{ "mibps", UINT64_C(8) << 20 },
+	{ "gibps", UINT64_C(8) << 30 },
+	{ "tibps", UINT64_C(8) << 40 },
+	{ NULL, 0 },
+};
+
+/* tc's get_size(): bytes, binary multiples; "kbit" etc. are 1024/8. */
+static const struct fn_unit fn_size_units[] = {
+	{ "",     1 },
+	{ "b",    1 },
+	{ "k",    UINT64_C(1) << 10 },
+	{ "kb",   UINT64_C(1) << 10 },
+	{ "m",    UINT64_C(1) << 20 },
+	{ "mb",   UINT64_C(1) << 20 },
+	{ "g",    UINT64_C(1) << 30 },
+	{ "gb",   UINT64_C(1) << 30 },
+	{ "kbit", UINT64_C(1) << 7 },
+	{ "mbit", UINT64_C(1) << 17 },
+	{ "gbit", UINT64_C(1) << 27 },
+	{ NULL, 0 },
+};
+
+/* Packet counts: whole numbers, with decimal k/m for convenience. */
+static const struct fn_unit fn_count_units[] = {
+	{ "",  1 },
+	{ "k", UINT64_C(1000) },
+	{ "m", UINT64_C(1000000) },
+	{ NULL, 0 },
+};
+
+/* Plain whole numbers (VLAN IDs). */
+static const struct fn_unit fn_plain_units[] = {
+	{ "", 1 },
+	{ NULL, 0 },
+};
+
+/* Display units, ascending; fn_format_scaled() picks among them. */
+static const struct fn_unit fn_rate_display[] = {
+	{ "bit", 1 },
+	{ "Kbit", UINT64_C(1000) },
+	{ "Mbit", UINT64_C(1000000) },
+	{ "Gbit", UINT64_C(1000000000) },
+	{ "Tbit", UINT64_C(1000000000000) },
+	{ NULL, 0 },
+};
+
+static const struct fn_unit fn_size_display[] = {
+	{ "b",  1 },
+	{ "Kb", UINT64_C(1) << 10 },
+	{ "Mb", UINT64_C(1) << 20 },
+	{ "Gb", UINT64_C(1) << 30 },
+	{ NULL, 0 },
+};
+
+/*
+ * Parse "<digits>[.<digits>]<unit>" against a unit table.
+ * @return 0, -EINVAL (malformed, negative, unknown unit), -ERANGE (above
+ *         max), -EDOM (non-zero but rounds to 0).
+ */
+static int
+fn_scan(const char *s, const struct fn_unit *units, bool frac_ok,
+	uint64_t max, uint64_t *out)
+{
+	uint64_t ip = 0, fnum = 0, fden = 1;
+	bool nonzero = false;
+	int ndig = 0;
+	const char *p = s;
+
+	if (s == NULL)
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++, ndig++) {
+		/* Saturate above max: no unit scales down, so it stays too big. */
+		if (ip <= max)
+			ip = ip * 10 + (uint64_t)(*p - '0');
+		nonzero |= *p != '0';
+	}
+	if (frac_ok && *p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++, ndig++) {
+			if (fden < UINT64_C(1000000000000)) {
+				fnum = fnum * 10 + (uint64_t)(*p - '0');
+				fden *= 10;
+			}
+			nonzero |= *p != '0';
+		}
+	}
+	if (ndig == 0)
+		return -EINVAL;
+
+	const struct fn_unit *u;
+	for (u = units; u->name != NULL; u++)
+		if (strcasecmp(p, u->name) == 0)
+			break;
+	if (u->name == NULL)
+		return -EINVAL;
+
+	unsigned __int128 v = (unsigned __int128)ip * u->mult +
+		((unsigned __int128)fnum * u->mult + fden / 2) / fden;
+	if (v > max)
+		return -ERANGE;
+	if (v == 0 && nonzero)
+		return -EDOM;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int
+fn_parse_rate(const char *s, uint64_t *bits_per_sec)
+{
+	return fn_scan(s, fn_rate_units, true, FN_RATE_MAX, bits_per_sec) ?
+		-1 : 0;
+}
+
+int
+fn_parse_size(const char *s, uint64_t *bytes)
+{
+	return fn_scan(s, fn_size_units, true, FN_SIZE_MAX, bytes) ? -1 : 0;
+}
+
+int
+fn_parse_count(const char *s, uint64_t *n)
+{
+	return fn_scan(s, fn_count_units, false, FN_COUNT_MAX, n) ? -1 : 0;
+}
+
+/*
+ * Exact, like tc but never lossy, so the text parses back to the same
+ * value: the largest unit not above v if it divides v ("10Mbit"), else
+ * that unit with one decimal if exact ("1.5Mbit"), else the largest unit
+ * that divides v ("1234Kbit", "1500001bit").
+ */
+static char *
+fn_format_scaled(uint64_t v, const struct fn_unit *units, char *buf,
+		 size_t len)
+{
+	int i = 0;
+
+	if (buf == NULL || len == 0)
+		return buf;
+	while (units[i + 1].name != NULL && v >= units[i + 1].mult)
+		i++;
+	uint64_t m = units[i].mult;
+	if (v % m != 0 && (v % m) * 10 % m == 0) {
+		snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "%s", v / m,
+			 (v % m) * 10 / m, units[i].name);
+		return buf;
+	}
+	while (v % units[i].mult != 0)
+		i--;            /* terminates: units[0].mult is 1 */
+	snprintf(buf, len, "%" PRIu64 "%s", v / units[i].mult, units[i].name);
+	return buf;
+}
+
+char *
+fn_format_rate(uint64_t bits_per_sec, char *buf, size_t len)
+{
+	return fn_format_scaled(bits_per_sec, fn_rate_display, buf, len);
+}
+
+char *
+fn_format_size(uint64_t bytes, char *buf, size_t len)
+{
+	return fn_format_scaled(bytes, fn_size_display, buf, len);
+}
+
+/* ----------------------------------------------------------- the tables */
+
+enum fn_val {
+	FN_VAL_MAC,
+	FN_VAL_RATE,
+	FN_VAL_SIZE,
+	FN_VAL_COUNT,
+	FN_VAL_VLAN,
+	FN_VAL_ONOFF,
+	FN_VAL_NAME,
+	FN_VAL_PATH,            /* vhost-user socket path */
+	FN_VAL_IFNAME,          /* tap interface name */
+};
+
+struct fn_key_def {
+	const char *name;
+	enum fn_vnic_key key;
+	enum fn_val val;
+	size_t off;             /* of the value in struct fn_vnic_params */
+	const char *arg;        /* metavariable shown in the usage */
+	const char *help;
+};
+
+#define FN_OFF(f) offsetof(struct fn_vnic_params, f)
+
+/* The two backends share FN_K_BACKEND (and `path`): one of them is given. */
+static const struct fn_key_def fn_keys[] = {
+	{ "mac", FN_K_MAC, FN_VAL_MAC, FN_OFF(mac), "MAC",
+	  "the guest's unicast MAC; other source MACs are dropped" },
+	{ "vhost-user", FN_K_BACKEND, FN_VAL_PATH, FN_OFF(path), "PATH",
+	  "vhost-user socket (fairnicd is the server); add only" },
+	{ "tap", FN_K_BACKEND, FN_VAL_IFNAME, FN_OFF(path), "IFNAME",
+	  "TAP interface; add only" },
+	{ "uplink", FN_K_UPLINK, FN_VAL_NAME, FN_OFF(uplink), "NAME",
+	  "uplink this vNIC sends to and receives from" },
+	{ "vlan", FN_K_VLAN, FN_VAL_VLAN, FN_OFF(vlan), "ID|none",
+	  "802.1Q VLAN on the uplink, 1..4094; none = untagged" },
+	{ "rx-rate", FN_K_RX_RATE, FN_VAL_RATE, FN_OFF(rx_rate), "RATE",
+	  "limit towards the guest, bits/s (0 = unlimited)" },
+	{ "rx-burst", FN_K_RX_BURST, FN_VAL_SIZE, FN_OFF(rx_burst), "SIZE",
+	  "bucket depth of rx-rate (0 = default)" },
+	{ "rx-pps", FN_K_RX_PPS, FN_VAL_COUNT, FN_OFF(rx_pps), "N",
+	  "limit towards the guest, packets/s (0 = unlimited)" },
+	{ "rx-pps-burst", FN_K_RX_PPS_BURST, FN_VAL_COUNT, FN_OFF(rx_pps_burst),
+	  "N", "bucket depth of rx-pps, packets (0 = default)" },
+	{ "tx-rate", FN_K_TX_RATE, FN_VAL_RATE, FN_OFF(tx_rate), "RATE",
+	  "limit from the guest, bits/s (0 = unlimited)" },
+	{ "tx-burst", FN_K_TX_BURST, FN_VAL_SIZE, FN_OFF(tx_burst), "SIZE",
+	  "bucket depth of tx-rate (0 = default)" },
+	{ "tx-pps", FN_K_TX_PPS, FN_VAL_COUNT, FN_OFF(tx_pps), "N",
+	  "limit from the guest, packets/s (0 = unlimited)" },
+	{ "tx-pps-burst", FN_K_TX_PPS_BURST, FN_VAL_COUNT, FN_OFF(tx_pps_burst),
+	  "N", "bucket depth of tx-pps, packets (0 = default)" },
+	{ "local", FN_K_LOCAL, FN_VAL_ONOFF, FN_OFF(local), "on|off",
+	  "allow switching to other vNICs of this host" },
+};
+
+#define FN_NKEYS (sizeof(fn_keys) / sizeof(fn_keys[0]))
+
+enum fn_name_arg {
+	FN_NAME_NONE,
+	FN_NAME_OPTIONAL,
+	FN_NAME_REQUIRED,
+};
+
+struct fn_cmd_def {
+	const char *word[2];    /* word[1] NULL for one-word commands */
+	enum fn_cmd_op op;
+	enum fn_name_arg name;
+	uint32_t keys;          /* keys accepted */
+	uint32_t required;      /* keys that must be given */
+	bool need_key;          /* at least one key */
+	const char *synopsis;
+	const char *help;
+};
+
+/*
+ * When two entries match, the one with more keywords wins: `stats show`
+ * and `stats reset` are commands, so a vNIC named "show" or "reset" needs
+ * `stats show show`.
+ */
+static const struct fn_cmd_def fn_cmds[] = {
+	{ { "vnic", "add" }, FN_CMD_VNIC_ADD, FN_NAME_REQUIRED, FN_KEYS_ALL,
+	  FN_BIT(FN_K_MAC) | FN_BIT(FN_K_BACKEND), false,
+	  "NAME mac MAC (vhost-user PATH | tap IFNAME) [KEY VALUE]...",
+	  "create a vNIC" },
+	{ { "vnic", "set" }, FN_CMD_VNIC_SET, FN_NAME_REQUIRED,
+	  FN_KEYS_ALL & ~FN_BIT(FN_K_BACKEND), 0, true,
+	  "NAME KEY VALUE [KEY VALUE]...",
+	  "change some keys of a vNIC; the others keep their values" },
+	{ { "vnic", "del" }, FN_CMD_VNIC_DEL, FN_NAME_REQUIRED, 0, 0, false,
+	  "NAME", "delete a vNIC" },
+	{ { "vnic", "show" }, FN_CMD_VNIC_SHOW, FN_NAME_OPTIONAL, 0, 0, false,
+	  "[NAME]", "show one or all vNICs" },
+	{ { "vnic", "list" }, FN_CMD_VNIC_SHOW, FN_NAME_OPTIONAL, 0, 0, false,
+	  "[NAME]", "same as vnic show" },
+	{ { "uplink", "show" }, FN_CMD_UPLINK_SHOW, FN_NAME_NONE, 0, 0, false,
+	  "", "show the uplinks" },
+	{ { "stats", NULL }, FN_CMD_STATS_SHOW, FN_NAME_OPTIONAL, 0, 0, false,
+	  "[NAME]", "counters of one vNIC, or of all vNICs and uplinks" },
+	{ { "stats", "show" }, FN_CMD_STATS_SHOW, FN_NAME_OPTIONAL, 0, 0, false,
+	  "[NAME]", "same as stats" },
+	{ { "stats", "reset" }, FN_CMD_STATS_RESET, FN_NAME_OPTIONAL, 0, 0,
+	  false, "[NAME]", "zero the counters of one vNIC, or all counters" },
+	{ { "help", NULL }, FN_CMD_HELP, FN_NAME_NONE, 0, 0, false,
+	  "", "print this help" },
+};
+
+#define FN_NCMDS (sizeof(fn_cmds) / sizeof(fn_cmds[0]))
+
+/* ---------------------------------------------------------------- usage */
+
+static char fn_usage_buf[8192];
+static pthread_once_t fn_usage_once = PTHREAD_ONCE_INIT;
+
+static void
+fn_usage_add(size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*n >= sizeof(fn_usage_buf))
+		return;
+	va_start(ap, fmt);
+	int r = vsnprintf(fn_usage_buf + *n, sizeof(fn_usage_buf) - *n, fmt,
+			  ap);
+	va_end(ap);
+	if (r > 0)
+		*n += (size_t)r;
+}
+
+/* Left column of `width`, help after it, or on the next line if too wide. */
+static void
+fn_usage_row(size_t *n, int width, const char *left, const char *help)
+{
+	if ((int)strlen(left) < width)
+		fn_usage_add(n, "  %-*s %s\n", width, left, help);
+	else
+		fn_usage_add(n, "  %s\n  %-*s %s\n", left, width, "", help);
+}
+
+static void
+fn_usage_build(void)
+{
+	char left[128];
+	size_t n = 0;
+
+	fn_usage_add(&n, "Commands:\n");
+	for (size_t i = 0; i < FN_NCMDS; i++) {
+		const struct fn_cmd_def *d = &fn_cmds[i];
+		snprintf(left, sizeof(left), "%s%s%s%s%s", d->word[0],
+			 d->word[1] ? " " : "", d->word[1] ? d->word[1] : "",
+			 d->synopsis[0] ? " " : "", d->synopsis);
+		fn_usage_row(&n, 20, left, d->help);
+	}
+	fn_usage_add(&n, "\nKeys of vnic add and vnic set:\n");
+	for (size_t i = 0; i < FN_NKEYS; i++) {
+		snprintf(left, sizeof(left), "%s %s", fn_keys[i].name,
+			 fn_keys[i].arg);
+		fn_usage_row(&n, 20, left, fn_keys[i].help);
+	}
+	fn_usage_add(&n,
+		"\nValues (units as in tc(8), case-insensitive):\n"
+		"  RATE  bits/s: 123, 123bit, 10kbit, 1.5mbit, 1gbit, 1tbit;\n"
+		"        IEC kibit, mibit, gibit, tibit; bytes/s bps, kbps,\n"
+		"        mbps, gbps, tbps, kibps, mibps, gibps, tibps\n"
+		"  SIZE  bytes: 1514, 1514b, 64k, 64kb, 1m, 1mb, 1g, 1gb;\n"
+		"        kbit, mbit, gbit (1kbit = 128 bytes)\n"
+		"  N     whole number, or with k (x1000), m (x1000000)\n"
+		"  NAME  1 to %d characters of A-Z a-z 0-9 _ . -\n"
+		"  MAC   unicast, e.g. 52:54:00:00:00:01\n",
+		FN_NAME_MAX - 1);
+}
+
+const char *
+fn_cmd_usage(void)
+{
+	pthread_once(&fn_usage_once, fn_usage_build);
+	return fn_usage_buf;
+}
+
+/* -------------------------------------------------------------- parsing */
+
+struct fn_ctx {
+	const struct fn_cmd_def *def;   /* prefixes errors once known */
+	char *err;
+	size_t errlen;
+};
+
+/* Format one error line, "vnic add: ...", and return -1. */
+static int __attribute__((format(printf, 2, 3)))
+fn_fail(struct fn_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n = 0;
+
+	if (c->err == NULL || c->errlen == 0)
+		return -1;
+	if (c->def != NULL) {
+		int r = snprintf(c->err, c->errlen, "%s%s%s: ", c->def->word[0],
+				 c->def->word[1] ? " " : "",
+				 c->def->word[1] ? c->def->word[1] : "");
+		n = r < 0 ? 0 : (size_t)r;
+		if (n >= c->errlen)
+			return -1;
+	}
+	va_start(ap, fmt);
+	vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+#define FN_QLEN 48
+
+/*
+ * A user's word, fit to quote in an error: at most 40 bytes, and printable
+ * ASCII only, so the line stays one line and valid UTF-8 when cut.
+ */
+static const char *
+fn_quote(const char *s, char q[FN_QLEN])
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i < 40; i++)
+		q[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	if (s[i] != '\0') {
+		memcpy(q + i, "...", 3);
+		i += 3;
+	}
+	q[i] = '\0';
+	return q;
+}
+
+bool
+fn_cmd_name_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return false;
+	/* Spelled out rather than isalnum(): names must not vary by locale. */
+	for (i = 0; s[i] != '\0'; i++) {
+		char ch = s[i];
+
+		if (i >= FN_NAME_MAX - 1)
+			return false;
+		if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') &&
+		    !(ch >= '0' && ch <= '9') && ch != '_' && ch != '.' &&
+		    ch != '-')
+			return false;
+	}
+	return i > 0;
+}
+
+/* Linux's dev_valid_name(), minus what fn_cmd_split() cannot produce. */
+static bool
+fn_ifname_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= FN_IFNAME_MAX)
+		return false;
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static int
+fn_vlan_parse(const char *s, uint16_t *vlan)
+{
+	uint64_t v;
+
+	if (strcasecmp(s, "none") == 0) {
+		*vlan = FN_VLAN_NONE;
+		return 0;
+	}
+	if (fn_scan(s, fn_plain_units, false, FN_VLAN_MAX, &v) != 0 || v == 0)
+		return -1;
+	*vlan = (uint16_t)v;
+	return 0;
+}
+
+/* Error text for a number fn_scan() refused. */
+static int
+fn_number_fail(struct fn_ctx *c, int r, const char *what, const char *word,
+	       const struct fn_key_def *k, const char *example)
+{
+	char q[FN_QLEN];
+
+	fn_quote(word, q);
+	if (r == -ERANGE)
+		return fn_fail(c, "%s \"%s\" for %s is too large (max %s)", what,
+			       q, k->name, example);
+	if (r == -EDOM)
+		return fn_fail(c, "%s \"%s\" for %s rounds to 0 (0 means "
+			       "unlimited; give it explicitly)", what, q,
+			       k->name);
+	return fn_fail(c, "invalid %s \"%s\" for %s (expected e.g. %s)", what, q,
+		       k->name, example);
+}
+
+/* Parse the value of key `k` into its field of `p`. */
+static int
+fn_value_parse(struct fn_ctx *c, const struct fn_key_def *k, const char *v,
+	       struct fn_vnic_params *p)
+{
+	void *dst = (char *)p + k->off;
+	char q[FN_QLEN];
+	uint64_t x = 0;
+	uint16_t vlan;
+	int r;
+
+	fn_quote(v, q);
+	switch (k->val) {
+	case FN_VAL_MAC:
+		if (fn_mac_parse(v, &x) != 0)
+			return fn_fail(c, "invalid mac \"%s\" (expected e.g. "
+				       "52:54:00:00:00:01)", q);
+		if (x == 0)
+			return fn_fail(c, "invalid mac \"%s\": all-zero address",
+				       q);
+		if (fn_mac_is_group(x))
+			return fn_fail(c, "invalid mac \"%s\": group (multicast) "
+				       "bit set, a vNIC needs a unicast address",
+				       q);
+		break;
+	case FN_VAL_RATE:
+		r = fn_scan(v, fn_rate_units, true, FN_RATE_MAX, &x);
+		if (r != 0)
+			return fn_number_fail(c, r, "rate", v, k, r == -ERANGE ?
+					      "10tbit" : "10mbit, 1gbit, 500kbps");
+		break;
+	case FN_VAL_SIZE:
+		r = fn_scan(v, fn_size_units, true, FN_SIZE_MAX, &x);
+		if (r != 0)
+			return fn_number_fail(c, r, "size", v, k, r == -ERANGE ?
+					      "1gb" : "1514, 64kb, 1mb");
+		break;
+	case FN_VAL_COUNT:
+		r = fn_scan(v, fn_count_units, false, FN_COUNT_MAX, &x);
+		if (r != 0)
+			return fn_number_fail(c, r, "count", v, k, r == -ERANGE ?
+					      "1000000000000" : "24000, 100k");
+		break;
+	case FN_VAL_VLAN:
+		if (fn_vlan_parse(v, &vlan) != 0)
+			return fn_fail(c, "invalid vlan \"%s\" (expected 1..%d "
+				       "or none)", q, FN_VLAN_MAX);
+		memcpy(dst, &vlan, sizeof(vlan));
+		return 0;
+	case FN_VAL_ONOFF:
+		if (strcasecmp(v, "on") != 0 && strcasecmp(v, "off") != 0)
+			return fn_fail(c, "invalid value \"%s\" for %s (expected "
+				       "on or off)", q, k->name);
+		*(bool *)dst = strcasecmp(v, "on") == 0;
+		return 0;
+	case FN_VAL_NAME:
+		if (!fn_cmd_name_valid(v))
+			return fn_fail(c, "invalid %s name \"%s\" (1 to %d "
+				       "characters of A-Z a-z 0-9 _ . -)",
+				       k->name, q, FN_NAME_MAX - 1);
+		strcpy(dst, v);
+		return 0;
+	case FN_VAL_PATH:
+		if (v[0] == '\0' || strlen(v) >= FN_PATH_MAX)
+			return fn_fail(c, "invalid vhost-user path \"%s\" (1 to "
+				       "%d bytes)", q, FN_PATH_MAX - 1);
+		strcpy(dst, v);
+		p->backend = FN_BACKEND_VHOST_USER;
+		return 0;
+	case FN_VAL_IFNAME:
+		if (!fn_ifname_valid(v))
+			return fn_fail(c, "invalid tap interface name \"%s\" (1 "
+				       "to %d characters, no '/', ':' or blanks)",
+				       q, FN_IFNAME_MAX - 1);
+		strcpy(dst, v);
+		p->backend = FN_BACKEND_TAP;
+		return 0;
+	}
+	memcpy(dst, &x, sizeof(x));    /* every numeric field is a uint64_t */
+	return 0;
+}
+
+static const struct fn_key_def *
+fn_key_lookup(const char *name)
+{
+	for (size_t i = 0; i < FN_NKEYS; i++)
+		if (strcmp(fn_keys[i].name, name) == 0)
+			return &fn_keys[i];
+	return NULL;
+}
+
+/* "KEY VALUE" pairs, then the command's required and minimum keys. */
+static int
+fn_keys_parse(struct fn_ctx *c, int argc, char *const argv[],
+	      struct fn_vnic_params *p)
+{
+	const struct fn_cmd_def *d = c->def;
+	char q[FN_QLEN];
+
+	for (int i = 0; i < argc; i += 2) {
+		const struct fn_key_def *k = fn_key_lookup(argv[i]);
+
+		if (k == NULL)
+			return fn_fail(c, "unknown key \"%s\"",
+				       fn_quote(argv[i], q));
+		if (!(d->keys & FN_BIT(k->key))) {
+			if (k->key == FN_K_BACKEND)
+				return fn_fail(c, "backend cannot be changed; "
+					       "delete and re-add the vnic");
+			return fn_fail(c, "key %s not accepted here", k->name);
+		}
+		if (p->set & FN_BIT(k->key)) {
+			if (k->key == FN_K_BACKEND)
+				return fn_fail(c, "only one backend (vhost-user "
+					       "PATH or tap IFNAME) may be given");
+			return fn_fail(c, "%s given twice", k->name);
+		}
+		if (i + 1 >= argc)
+			return fn_fail(c, "missing value for %s", k->name);
+		if (fn_value_parse(c, k, argv[i + 1], p) != 0)
+			return -1;
+		p->set |= FN_BIT(k->key);
+	}
+
+	uint32_t missing = d->required & ~p->set;
+	if (missing & FN_BIT(FN_K_MAC))
+		return fn_fail(c, "missing mac");
+	if (missing & FN_BIT(FN_K_BACKEND))
+		return fn_fail(c, "missing backend (vhost-user PATH or tap "
+			       "IFNAME)");
+	for (size_t i = 0; i < FN_NKEYS; i++)
+		if (missing & FN_BIT(fn_keys[i].key))
+			return fn_fail(c, "missing %s", fn_keys[i].name);
+	if (d->need_key && p->set == 0)
+		return fn_fail(c, "nothing to set (give at least one KEY VALUE, "
+			       "e.g. rx-rate 10mbit)");
+	return 0;
+}
+
+/* Find the command; on failure say whether the first or second word is
+ * wrong, listing the choices for the second. */
+static const struct fn_cmd_def *
+fn_cmd_lookup(struct fn_ctx *c, int argc, char *const argv[], int *nwords)
+{
+	const struct fn_cmd_def *best = NULL;
+	char list[128] = "", q[FN_QLEN];
+	bool group = false;
+
+	for (size_t i = 0; i < FN_NCMDS; i++) {
+		const struct fn_cmd_def *d = &fn_cmds[i];
+		int n = d->word[1] ? 2 : 1;
+
+		if (strcmp(d->word[0], argv[0]) != 0)
+			continue;
+		group = true;
+		if (n == 2 && (argc < 2 || strcmp(d->word[1], argv[1]) != 0))
+			continue;
+		if (best == NULL || n > *nwords) {
+			best = d;
+			*nwords = n;
+		}
+	}
+	if (best != NULL)
+		return best;
+	if (!group) {
+		fn_fail(c, "unknown command \"%s\" (try \"help\")",
+			fn_quote(argv[0], q));
+		return NULL;
+	}
+	for (size_t i = 0; i < FN_NCMDS; i++) {
+		if (strcmp(fn_cmds[i].word[0], argv[0]) != 0 ||
+		    fn_cmds[i].word[1] == NULL)
+			continue;
+		size_t n = strlen(list);
+		snprintf(list + n, sizeof(list) - n, "%s%s", n ? ", " : "",
+			 fn_cmds[i].word[1]);
+	}
+	if (argc < 2)
+		fn_fail(c, "%s: missing subcommand (expected %s)", argv[0], list);
+	else
+		fn_fail(c, "%s: unknown subcommand \"%s\" (expected %s)",
+			argv[0], fn_quote(argv[1], q), list);
+	return NULL;
+}
+
+int
+fn_cmd_parse(int argc, char *const argv[], struct fn_cmd *cmd, char *err,
+	     size_t errlen)
+{
+	struct fn_ctx c = { .def = NULL, .err = err, .errlen = errlen };
+	char q[FN_QLEN];
+	int i = 0;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->p.vlan = FN_VLAN_NONE;     /* fields not given read as "untagged" */
+	if (argc <= 0 || argv == NULL || argv[0] == NULL)
+		return fn_fail(&c, "empty command (try \"help\")");
+
+	c.def = fn_cmd_lookup(&c, argc, argv, &i);
+	if (c.def == NULL)
+		return -1;
+	cmd->op = c.def->op;
+
+	if (c.def->name != FN_NAME_NONE && i < argc) {
+		if (!fn_cmd_name_valid(argv[i]))
+			return fn_fail(&c, "invalid name \"%s\" (1 to %d "
+				       "characters of A-Z a-z 0-9 _ . -)",
+				       fn_quote(argv[i], q), FN_NAME_MAX - 1);
+		strcpy(cmd->name, argv[i++]);
+	} else if (c.def->name == FN_NAME_REQUIRED) {
+		return fn_fail(&c, "missing vNIC name");
+	}
+
+	if (c.def->keys != 0)
+		return fn_keys_parse(&c, argc - i, argv + i, &cmd->p);
+	if (i < argc)
+		return fn_fail(&c, "unexpected argument \"%s\"",
+			       fn_quote(argv[i], q));
+	return 0;
+}
+
+int
+fn_cmd_split(char *line, char *argv[], int max)
+{
+	int n = 0;
+	char *p = line;
+
+	if (line == NULL)
+		return 0;
+	for (;;) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0' || *p == '#')
+			return n;
+		if (n >= max)
+			return -1;
+		argv[n++] = p;
+		while (*p != '\0' && *p != '#' && !isspace((unsigned char)*p))
+			p++;
+		if (*p == '#') {        /* a comment may follow a word directly */
+			*p = '\0';
+			return n;
+		}
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+}
