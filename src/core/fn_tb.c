@@ -18,7 +18,8 @@ fn_tb_profile_init(struct fn_tb_profile *p, uint64_t rate, uint64_t burst,
 	}
 	if (burst == 0)
 		return -EINVAL;
-	if (rate >= FN_TB_LIMIT || hz >= FN_TB_LIMIT || burst >= FN_TB_LIMIT / hz)
+	/* burst * hz < 2^62  <=>  burst <= (2^62 - 1) / hz */
+	if (rate >= FN_TB_LIMIT || burst > (FN_TB_LIMIT - 1) / hz)
 		return -ERANGE;
 	*p = (struct fn_tb_profile){
 		.rate = rate,
@@ -42,11 +43,13 @@ fn_tb_reprofile(struct fn_tb *tb, const struct fn_tb_profile *old,
 {
 	/* Credit is earned at the old rate up to now, then clamped to the new
 	 * depth. Leaving "unlimited" starts full, like a new bucket. */
-	if (old->unlimited)
+	if (old->unlimited) {
 		tb->tokens = p->max_tokens;
-	else
+		tb->last = now;
+	} else {
+		/* sets last = max(last, now): a stale `now` credits nothing twice */
 		fn_tb_refill(tb, old, now);
-	tb->last = now;
+	}
 	if (tb->tokens > p->max_tokens)
 		tb->tokens = p->max_tokens;
 }

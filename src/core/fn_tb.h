@@ -92,10 +92,11 @@ fn_tb_police(struct fn_tb *tb, const struct fn_tb_profile *p, uint64_t now,
 	if (p->unlimited)
 		return true;
 	fn_tb_refill(tb, p, now);
-	int64_t cost = (int64_t)n * (int64_t)p->unit_cost;
+	/* 128 bits: n * hz may not fit in 64 (UINT32_MAX at a 2.5 GHz TSC) */
+	__int128 cost = (__int128)n * p->unit_cost;
 	if (tb->tokens < cost)
 		return false;
-	tb->tokens -= cost;
+	tb->tokens -= (int64_t)cost;
 	return true;
 }
 
@@ -113,18 +114,23 @@ fn_tb_shape_budget(struct fn_tb *tb, const struct fn_tb_profile *p,
 	fn_tb_refill(tb, p, now);
 	if (tb->tokens <= 0)
 		return 0;
-	if (tb->tokens >= (int64_t)max * (int64_t)p->unit_cost)
+	if (tb->tokens >= (__int128)max * p->unit_cost)
 		return max;
 	uint64_t whole = (uint64_t)tb->tokens / p->unit_cost;
 	return whole == 0 ? 1 : (uint32_t)whole;
 }
 
-/** Shaper: charge `n` units that were sent (may take the bucket into debt). */
+/**
+ * Shaper: charge `n` units that were sent (may take the bucket into debt).
+ * An absurd `n` saturates the debt at INT64_MIN; it never wraps to credit.
+ */
 static inline void
 fn_tb_charge(struct fn_tb *tb, const struct fn_tb_profile *p, uint64_t n)
 {
-	if (!p->unlimited)
-		tb->tokens -= (int64_t)n * (int64_t)p->unit_cost;
+	if (!p->unlimited) {
+		__int128 t = (__int128)tb->tokens - (__int128)n * p->unit_cost;
+		tb->tokens = t < INT64_MIN ? INT64_MIN : (int64_t)t;
+	}
 }
 
 #endif /* FN_TB_H */
