@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
 #include "fnd.h"
 
 static json_t *
@@ -339,6 +340,9 @@ stats_show(const struct fn_cmd *cmd)
 			json_array_append_new(ul, o);
 		}
 		json_object_set_new(data, "uplinks", ul);
+		json_object_set_new(data, "pool", json_pack("{s:I, s:I}",
+			"size", (json_int_t)fnd.pool->size,
+			"in_use", (json_int_t)rte_mempool_in_use_count(fnd.pool)));
 	}
 	return reply_ok(data);
 }

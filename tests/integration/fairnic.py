@@ -155,6 +155,15 @@ class Traffic:
             dev += f",mac={mac}"
         return self.ok(f"port add {name} {dev}" + (" intr" if intr else ""))
 
+    def attach_wire(self, daemon, name, uplink="up0", mac="02:00:00:00:00:fe"):
+        """Connect a port to an uplink (a net_vhost port of fairnicd) and
+        wait until fairnicd sees the link up."""
+        r = self.attach(name, daemon.uplink_socks[uplink], mac=mac)
+        wait_for(lambda: any(u["name"] == uplink and u["link"]
+                             for u in daemon.ctl.ok("uplink", "show")["uplinks"]),
+                 10, f"{uplink} link up")
+        return r
+
     def close(self):
         if self.proc.poll() is None:
             try:

@@ -165,7 +165,7 @@ def test_tap_vnic(daemon, traffic):
     wait_for(lambda: os.path.exists(f"/sys/class/net/{ifname}"), 10, "tap interface")
     subprocess.run(["ip", "link", "set", ifname, "up"], check=True)
     rx = _raw_socket(ifname)
-    t.attach("wire", d.uplink_socks["up0"], mac="02:00:00:00:00:fe")
+    t.attach_wire(d, "wire", "up0", mac="02:00:00:00:00:fe")
     t.ok(f"send wire count=5 dst={MAC1} src=02:00:00:00:00:fe type=0x88b5")
     got = 0
     while got < 5:

@@ -29,7 +29,7 @@ def setup(daemon, traffic):
     """Three vNICs on up0, guests attached, the wire attached."""
     for n in VM:
         add_vnic(daemon, n)
-    traffic.attach("wire", daemon.uplink_socks["up0"], mac=WIRE)
+    traffic.attach_wire(daemon, "wire", "up0", mac=WIRE)
     for n in VM:
         attach(daemon, traffic, n)
     return daemon, traffic
@@ -73,7 +73,7 @@ def test_arp_broadcast_stays_in_its_vlan(daemon, traffic):
     add_vnic(d, 1, "vlan", "10")
     add_vnic(d, 2, "vlan", "20")
     add_vnic(d, 3)
-    t.attach("wire", d.uplink_socks["up0"], mac=WIRE)
+    t.attach_wire(d, "wire", "up0", mac=WIRE)
     for n in VM:
         attach(d, t, n)
     t.ok(f"send wire count=20 dst=ff:ff:ff:ff:ff:ff src={WIRE} vlan=10 type=0x0806")
@@ -166,8 +166,8 @@ def test_local_traffic_obeys_receivers_limit(setup):
 def test_egress_only_through_assigned_uplink(daemon2, traffic):
     d, t = daemon2, traffic
     add_vnic(d, 1, "uplink", "up0")
-    t.attach("w0", d.uplink_socks["up0"], mac=WIRE)
-    t.attach("w1", d.uplink_socks["up1"], mac=OTHER)
+    t.attach_wire(d, "w0", "up0", mac=WIRE)
+    t.attach_wire(d, "w1", "up1", mac=OTHER)
     attach(d, t, 1)
     t.ok(f"send v1 count=20 dst={OTHER} src={VM[1]}")
     assert t.ok("recv w0 until=20")["packets"] == 20
@@ -285,7 +285,7 @@ def test_many_vnics(tmp_path, traffic):
         assert len(d.ctl.ok("vnic", "show")["vnics"]) == 1000
         r = d.ctl.call("vnic", "add", "extra", "mac", "52:54:ff:00:00:01", "vhost-user", d.sock("extra"))
         assert not r["ok"] and "full" in r["error"]
-        t.attach("wire", d.uplink_socks["up0"], mac=WIRE)
+        t.attach_wire(d, "wire", "up0", mac=WIRE)
         t.attach("g", d.sock("n998"), mac="52:54:00:00:03:e6")
         wait_for(lambda: d.ctl.ok("vnic", "show", "n998")["vnics"][0]["connected"], 10, "connected")
         t.ok(f"send wire count=10 dst=52:54:00:00:03:e6 src={WIRE}")
