@@ -57,11 +57,21 @@ fn_fib_key(uint16_t vlan, uint64_t mac)
 	       (vlan == 0xffff ? 0x1000 : 0);
 }
 
+/*
+ * Home slot hash; the caller keeps the low bits. A single multiply is not
+ * enough here: bit i of a product depends only on bits <= i of the key, so
+ * the low bits of (key * C) >> 32 never see the top of the MAC, and vNICs
+ * numbered in the first bytes of their MAC (02:NN:NN:00:00:01) all land in
+ * one cluster (mean probe length n/2 at 4096 keys). splitmix64's finalizer
+ * sends every key and uplink bit to every result bit.
+ */
 static inline uint32_t
 fn_fib_hash(uint64_t key, uint16_t uplink)
 {
-	uint64_t h = (key ^ ((uint64_t)uplink << 1)) * UINT64_C(0x9e3779b97f4a7c15);
-	return (uint32_t)(h >> 32);
+	uint64_t h = key + uplink * UINT64_C(0x9e3779b97f4a7c15);
+	h = (h ^ (h >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	h = (h ^ (h >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return (uint32_t)(h ^ (h >> 31));
 }
 
 /** Look a key up. @return its value, or FN_FIB_MISS. */

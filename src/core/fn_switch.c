@@ -10,7 +10,7 @@ fn_switch_create(uint32_t max_vnics, uint16_t max_uplinks, uint64_t hz,
 		 uint32_t max_frame)
 {
 	if (max_vnics == 0 || max_uplinks == 0 || max_uplinks == FN_UPLINK_NONE ||
-	    hz == 0 || max_frame < FN_ETH_HLEN)
+	    hz == 0 || max_frame < FN_ETH_HLEN || max_frame > FN_SWITCH_MAX_FRAME)
 		return NULL;
 	struct fn_switch *sw = calloc(1, sizeof(*sw));
 	if (sw == NULL)
@@ -79,6 +79,10 @@ fn_switch_limits_build(const struct fn_switch *sw,
 		       const struct fn_vnic_conf *c, struct fn_vnic_limits *l)
 {
 	int rc;
+	/* Byte bursts become bits: 2^61 bytes and more would wrap. */
+	if ((c->rx_rate && c->rx_burst > UINT64_MAX / 8) ||
+	    (c->tx_rate && c->tx_burst > UINT64_MAX / 8))
+		return -ERANGE;
 	if ((rc = fn_tb_profile_init(&l->rx_bits, c->rx_rate, c->rx_burst * 8, sw->hz)) ||
 	    (rc = fn_tb_profile_init(&l->rx_pkts, c->rx_pps, c->rx_pps_burst, sw->hz)) ||
 	    (rc = fn_tb_profile_init(&l->tx_bits, c->tx_rate, c->tx_burst * 8, sw->hz)) ||
@@ -195,6 +199,10 @@ fn_switch_vnic_update(struct fn_switch *sw, uint32_t id,
 		return rc;
 	struct fn_vnic *v = &sw->vnics[id];
 	if (c->mac != v->mac || c->uplink != v->uplink || c->vlan != v->vlan) {
+		/* Refuse a clash before detaching: re-attaching on failure would
+		 * move the vNIC to the head of its domain list. */
+		if (fn_fib_lookup(sw->fib, c->uplink, c->vlan, c->mac) != FN_FIB_MISS)
+			return -EEXIST;
 		struct fn_vnic_conf old = v->conf;
 		vnic_detach(sw, id);
 		vnic_set_addr(v, c);

@@ -45,6 +45,7 @@
 #define FN_VNIC_NONE    UINT32_MAX
 #define FN_UPLINK_NONE  0xffff  /**< a vNIC without uplink: local-only domain */
 #define FN_DEFAULT_MAX_FRAME 1514  /**< untagged, without FCS */
+#define FN_SWITCH_MAX_FRAME (UINT32_C(1) << 20)  /**< largest max_frame accepted */
 
 /** Configuration of one vNIC, as the data plane needs it. */
 struct fn_vnic_conf {
@@ -94,7 +95,8 @@ struct fn_switch {
  * @param max_vnics    vNIC table size (>= 1).
  * @param max_uplinks  uplink indices are 0..max_uplinks-1.
  * @param hz           frequency of the `now` clock.
- * @param max_frame    largest untagged frame without FCS (e.g. 1514).
+ * @param max_frame    largest untagged frame without FCS (e.g. 1514),
+ *                     14..FN_SWITCH_MAX_FRAME.
  * @return the switch, or NULL on bad arguments or no memory.
  */
 struct fn_switch *fn_switch_create(uint32_t max_vnics, uint16_t max_uplinks,
