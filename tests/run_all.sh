@@ -2,7 +2,8 @@
 # `make test`: unit tests of the core, then integration tests against the
 # real daemon. Ends with one line "N passed, M failed" for both together.
 cd "$(dirname "$0")/.." || exit 1
-unit_out=$(tests/run_unit.sh build/tests/test_* 2>&1); unit_rc=$?
+bins=$(find build/tests -maxdepth 1 -name 'test_*' -type f -executable ! -name '*.o' ! -name '*.d' | sort)
+unit_out=$(tests/run_unit.sh $bins 2>&1)
 echo "$unit_out"
 up=$(echo "$unit_out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
 uf=$(echo "$unit_out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
