@@ -62,6 +62,10 @@ on_new_device(int vid)
 	if (vid < 0 || vid >= FND_VHOST_MAX ||
 	    rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
 		return -1;
+	/* We poll: tell the guest not to kick us (a kick is a syscall in the
+	 * guest, or a VM exit, for every burst it posts). */
+	for (uint16_t q = 0; q < rte_vhost_get_vring_num(vid); q++)
+		rte_vhost_enable_guest_notification(vid, q, 0);
 	rte_ticketlock_lock(&fnd.round);
 	int32_t id = vnic_by_path(path);
 	if (id >= 0) {
