@@ -708,7 +708,7 @@ op_tx(struct prog *p, struct rd *r)
 		}
 		int peer = model_find(p, m->uplink, m->vlan, dst);
 		if (peer >= 0) {
-			if (!m->local || !p->m[peer].local) {
+			if (peer == id || !m->local || !p->m[peer].local) {
 				CHECK_EQ(vd, FN_DROP);
 				ctr[FN_VC_tx_drop_local_denied]++;
 			} else {

@@ -16,7 +16,7 @@
 	X(rx_drop_rate,          "dropped by the receive limit (rx-rate/rx-pps), before any copy") \
 	X(rx_drop_queue_full,    "guest receive queue full, or guest not connected") \
 	X(tx_drop_spoof,         "source MAC was not the vNIC's own") \
-	X(tx_drop_local_denied,  "addressed to a local vNIC, but local switching is off on one side") \
+	X(tx_drop_local_denied,  "addressed to a local vNIC with local switching off on one side, or to itself") \
 	X(tx_drop_malformed,     "runt, truncated VLAN tag or oversize frame from the guest") \
 	X(tx_drop_uplink_full,   "uplink transmit queue stayed full") \
 	X(tx_drop_no_uplink,     "vNIC has no uplink, or its uplink is down") \

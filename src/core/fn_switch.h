@@ -267,7 +267,8 @@ fn_switch_tx_classify(struct fn_switch *sw, uint32_t id, const uint8_t *d,
 	}
 	uint32_t peer = fn_fib_lookup(sw->fib, v->uplink, v->vlan, fi.dst);
 	if (peer != FN_FIB_MISS) {
-		if (!v->local || !sw->vnics[peer].local) {
+		/* No hairpin: a frame to the sender's own MAC goes nowhere. */
+		if (peer == id || !v->local || !sw->vnics[peer].local) {
 			v->ctr[FN_VC_tx_drop_local_denied]++;
 			return FN_DROP;
 		}

@@ -520,6 +520,7 @@ test_tx_classify(void **state)
 		{ S, MAC(0x5), MAC(0x6),  NONE, 60,   FN_TO_VNIC, P, 0 },
 		{ P, MAC(0x6), MAC(0x5),  NONE, 1514, FN_TO_VNIC, S, 0 },
 		{ S, MAC(0x5), MAC(0x7),  NONE, 60,   FN_DROP, 0, FN_VC_tx_drop_local_denied },
+		{ S, MAC(0x5), MAC(0x5),  NONE, 60,   FN_DROP, 0, FN_VC_tx_drop_local_denied }, /* no hairpin */
 		{ Q, MAC(0x7), MAC(0x5),  NONE, 60,   FN_DROP, 0, FN_VC_tx_drop_local_denied },
 		{ Q, MAC(0x7), UNKNOWN,   NONE, 60,   FN_TO_UPLINK, 0, 0 },   /* local off: wire is fine */
 		{ S, MAC(0x5), MAC(0x8),  NONE, 60,   FN_TO_UPLINK, 0, 0 },   /* other VLAN: via the wire */
