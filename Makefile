@@ -54,18 +54,26 @@ $(B)/tests/test_%: $(B)/tests/test_%.o $(B)/libfnctl.a $(B)/libfncore.a
 unit: $(UNIT_BIN)
 	@tests/run_unit.sh $(UNIT_BIN)
 
-test: all
+# demo, test and bench first make sure the machine is set up (packages,
+# hugepages), then build: each works alone on a fresh Debian 12 machine.
+setup:
+	@scripts/setup.sh
+
+test: setup
+	@$(MAKE) --no-print-directory -j2 all
 	@tests/run_all.sh
 
-demo: all
+demo: setup
+	@$(MAKE) --no-print-directory -j2 all
 	@/usr/bin/python3 demo/demo.py
 
-bench: all
+bench: setup
+	@$(MAKE) --no-print-directory -j2 all
 	@/usr/bin/python3 bench/bench.py
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit test demo bench clean
+.PHONY: all setup unit test demo bench clean
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -9,6 +9,15 @@ up=$(echo "$unit_out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) faile
 uf=$(echo "$unit_out" | tail -1 | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
 up=${up:-0}; uf=${uf:-1}
 
+# The core's fuzzer, for a short fixed time: one result, pass or fail.
+if fuzz/run.sh "${FAIRNIC_FUZZ_SECONDS:-30}" > build/fuzz.log 2>&1; then
+	echo "fuzz: fuzz_switch $(grep -o 'Done [0-9]* runs' build/fuzz.log) without a finding"
+	up=$((up + 1))
+else
+	echo "fuzz: FAILED (see build/fuzz.log)"; tail -30 build/fuzz.log
+	uf=$((uf + 1))
+fi
+
 xml=$(mktemp /tmp/fairnic-junit.XXXXXX.xml)
 /usr/bin/python3 -m pytest -p no:cacheprovider -v --junitxml="$xml" tests/integration ${PYTEST_ARGS:-}
 read -r ip if_ < <(/usr/bin/python3 - "$xml" <<'PY'
@@ -24,6 +33,6 @@ PY
 )
 rm -f "$xml"
 passed=$((up + ip)); failed=$((uf + if_))
-echo "unit: $up passed, $uf failed; integration: $ip passed, $if_ failed"
+echo "unit+fuzz: $up passed, $uf failed; integration: $ip passed, $if_ failed"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
