@@ -80,6 +80,30 @@ flood(uint32_t head, uint32_t from, struct rte_mbuf *m, uint64_t now)
 	}
 }
 
+/*
+ * Pass 2 of a burst: hand pkts[i] to vNIC dst[i] (FN_VNIC_NONE: skip), one
+ * enqueue per destination, order kept within each. Consumes dst[].
+ */
+static void
+deliver_grouped(struct rte_mbuf **pkts, uint32_t *dst, uint16_t n)
+{
+	struct rte_mbuf *group[FND_BURST];
+
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t id = dst[i];
+		if (id == FN_VNIC_NONE)
+			continue;
+		uint16_t k = 0;
+		for (uint16_t j = i; j < n; j++) {
+			if (dst[j] == id) {
+				group[k++] = pkts[j];
+				dst[j] = FN_VNIC_NONE;
+			}
+		}
+		vnic_deliver(id, group, k);
+	}
+}
+
 /* Remove the 802.1Q tag in place: the MACs move 4 bytes up. */
 static inline void
 vlan_strip(struct rte_mbuf *m)
@@ -120,21 +144,7 @@ poll_uplink(uint16_t u, uint64_t now)
 		else if (fn_switch_rx_admit(sw, target, rte_pktmbuf_pkt_len(m), now))
 			dst[i] = target;
 	}
-	/* Pass 2: one delivery per destination, order kept within it. */
-	struct rte_mbuf *group[FND_BURST];
-	for (uint16_t i = 0; i < n; i++) {
-		uint32_t id = dst[i];
-		if (id == FN_VNIC_NONE)
-			continue;
-		uint16_t k = 0;
-		for (uint16_t j = i; j < n; j++) {
-			if (dst[j] == id) {
-				group[k++] = pkts[j];
-				dst[j] = FN_VNIC_NONE;
-			}
-		}
-		vnic_deliver(id, group, k);
-	}
+	deliver_grouped(pkts, dst, n);
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 
@@ -213,6 +223,11 @@ poll_vnic(uint32_t id, uint64_t now)
 		bytes += rte_pktmbuf_pkt_len(pkts[i]);
 	fn_switch_tx_charge(sw, id, n, bytes);
 
+	/* Frames for local vNICs are gathered and delivered per destination
+	 * after the loop; the rest are consumed (queued or freed) here. */
+	struct rte_mbuf *local[FND_BURST];
+	uint32_t local_dst[FND_BURST];
+	uint16_t n_local = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = rte_pktmbuf_pkt_len(m), target;
@@ -229,9 +244,9 @@ poll_vnic(uint32_t id, uint64_t now)
 			rte_pktmbuf_free(m);
 			continue;
 		case FN_TO_VNIC:
-			if (fn_switch_rx_admit(sw, target, len, now))
-				vnic_deliver(target, &m, 1);
-			rte_pktmbuf_free(m);
+			local[n_local] = m;
+			local_dst[n_local++] = fn_switch_rx_admit(sw, target, len, now)
+					       ? target : FN_VNIC_NONE;
 			break;
 		case FN_FLOOD:
 			flood(target, id, m, now);
@@ -246,6 +261,10 @@ poll_vnic(uint32_t id, uint64_t now)
 		}
 		fwd++;
 		fwd_bytes += len;
+	}
+	if (n_local) {
+		deliver_grouped(local, local_dst, n_local);
+		rte_pktmbuf_free_bulk(local, n_local);
 	}
 	v->ctr[FN_VC_tx_packets] += fwd;
 	v->ctr[FN_VC_tx_bytes] += fwd_bytes;
