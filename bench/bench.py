@@ -2,7 +2,7 @@
 """fairnic forwarding benchmark (`make bench`).
 
 Measures Mpps through fairnicd for 64- and 1518-byte frames (1514 bytes without the FCS, as the traffic process counts them), uplink -> VM
-and VM -> uplink, with no limits and with limits + checks enabled (limits
+VM -> uplink and VM -> VM (local switching), with no limits and with limits + checks enabled (limits
 far above the offered load, so they are evaluated on every frame but never
 bite), and, in the same run, on the same ports and cores, dpdk-testpmd in
 io-forward mode as the ceiling. Prints medians and ratios.
@@ -21,7 +21,7 @@ import uuid
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from fairnic import Daemon, Traffic, ensure_hugepages, wait_for  # noqa: E402
 
-WIRE, VM, OTHER = "02:00:00:00:00:fe", "52:54:00:00:00:01", "02:00:00:00:00:ee"
+WIRE, VM, VM2, OTHER = "02:00:00:00:00:fe", "52:54:00:00:00:01", "52:54:00:00:00:02", "02:00:00:00:00:ee"
 MS = int(os.environ.get("FAIRNIC_BENCH_MS", "2000"))
 REPEATS = int(os.environ.get("FAIRNIC_BENCH_REPEATS", "3"))
 LIMITS = ["rx-rate", "100gbit", "rx-pps", "100000000", "tx-rate", "100gbit", "tx-pps", "100000000"]
@@ -48,27 +48,34 @@ class Testpmd:
             self.proc.wait()
 
 
-CASES = [(d, n) for n in (60, 1514) for d in ("up->vm", "vm->up")]
+CASES = [(d, n) for n in (60, 1514) for d in ("up->vm", "vm->up", "vm->vm")]
 
 
 def measure_once(t, direction, length):
     if direction == "up->vm":
         spec, rx = f"tx=wire:dst={VM}:src={WIRE}:len={length}", "vm"
+    elif direction == "vm->vm":
+        spec, rx = f"tx=vm:dst={VM2}:src={VM}:len={length}", "vm2"
     else:
         spec, rx = f"tx=vm:dst={OTHER}:src={VM}:len={length}", "wire"
     r = t.ok(f"run ms={MS} warmup=300 {spec} rx={rx}")
     return r["rx"][rx]["pps"] / 1e6
 
 
-def run_setup(name, up_sock, vm_sock, runs):
+def run_setup(name, up_sock, vm_sock, runs, vm2_sock=None):
+    """vm2_sock None: the setup has two ports (testpmd), where VM -> VM is
+    the same path as port to port, so it is measured as up -> vm."""
     t = Traffic()
     try:
         t.attach("wire", up_sock, mac=WIRE)
         t.attach("vm", vm_sock, mac=VM)
+        if vm2_sock:
+            t.attach("vm2", vm2_sock, mac=VM2)
         # let the link settle: the first frames after attach may be dropped
         t.ok(f"run ms=200 tx=wire:dst={VM}:src={WIRE}:len=64 rx=vm")
         for direction, length in CASES:
-            runs.setdefault((name, direction, length), []).append(measure_once(t, direction, length))
+            how = "up->vm" if direction == "vm->vm" and not vm2_sock else direction
+            runs.setdefault((name, direction, length), []).append(measure_once(t, how, length))
     finally:
         t.close()
 
@@ -84,7 +91,8 @@ def one_round(tmp, runs):
         d = Daemon(tempfile.mkdtemp(prefix="fn-", dir=tmp))
         try:
             d.ctl.ok("vnic", "add", "vm1", "mac", VM, "vhost-user", d.sock("vm1"), *extra)
-            run_setup(label, d.uplink_socks["up0"], d.sock("vm1"), runs)
+            d.ctl.ok("vnic", "add", "vm2", "mac", VM2, "vhost-user", d.sock("vm2"), *extra)
+            run_setup(label, d.uplink_socks["up0"], d.sock("vm1"), runs, d.sock("vm2"))
         finally:
             d.stop()
 
