@@ -183,7 +183,8 @@ uplink_queue(uint32_t id, struct rte_mbuf *m)
 			rte_pktmbuf_free(m);
 			m = c;
 		}
-		m->vlan_tci = v->vlan;
+		if (m != NULL)
+			m->vlan_tci = v->vlan;
 		if (m == NULL || rte_vlan_insert(&m) != 0) {
 			fnd.sw->vnics[id].ctr[FN_VC_tx_drop_uplink_full]++;
 			fnd.sw->uplink_ctr[v->uplink][FN_UC_tx_drop_full]++;
