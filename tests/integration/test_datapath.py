@@ -317,3 +317,37 @@ def test_many_vnics(tmp_path, traffic):
         assert t.ok("recv g ms=100")["packets"] == 0
     finally:
         d.stop()
+
+
+def test_limit_change_under_flood(setup):
+    """The receive limit is changed while a flood runs: the new rate holds
+    from that moment, measured on fairnicd's own counters."""
+    d, t = setup
+    import threading
+    import time
+    d.ctl.ok("vnic", "set", "vm1", "rx-pps", "10000", "rx-pps-burst", "500")
+    ctl = type(d.ctl)(d.ctl_path)          # a second control connection
+    samples = {}
+
+    def reconfigure():
+        time.sleep(0.5)                     # the flood is running and the burst drained
+        a = (time.monotonic(), ctl.vnic_stats("vm1")["rx_packets"])
+        time.sleep(1.0)
+        b = (time.monotonic(), ctl.vnic_stats("vm1")["rx_packets"])
+        ctl.ok("vnic", "set", "vm1", "rx-pps", "30000", "rx-pps-burst", "1500")
+        time.sleep(0.3)                     # let the new burst drain
+        c = (time.monotonic(), ctl.vnic_stats("vm1")["rx_packets"])
+        time.sleep(1.0)
+        e = (time.monotonic(), ctl.vnic_stats("vm1")["rx_packets"])
+        samples["before"] = (b[1] - a[1]) / (b[0] - a[0])
+        samples["after"] = (e[1] - c[1]) / (e[0] - c[0])
+
+    th = threading.Thread(target=reconfigure)
+    th.start()
+    r = t.ok(f"run ms=3500 tx=wire:dst={VM[1]}:src={WIRE}:len=64 rx=v1")
+    th.join()
+    ctl.close()
+    assert r["tx"]["wire"]["pps"] > 300000, "flood too weak"
+    assert abs(samples["before"] - 10000) / 10000 < 0.1, samples
+    assert abs(samples["after"] - 30000) / 30000 < 0.1, samples
+    assert d.ctl.vnic_stats("vm1")["rx_drop_queue_full"] == 0
