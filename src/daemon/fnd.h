@@ -75,7 +75,7 @@ int fnd_port_start(uint16_t port, struct rte_mempool *pool, char *err, size_t le
 void fnd_port_remove(uint16_t port);
 
 /* fnd_vhost.c: the vhost-user backend. */
-int fnd_vhost_add(uint32_t id, const char *path, char *err, size_t len);
+int fnd_vhost_add(const char *path, char *err, size_t len);
 void fnd_vhost_del(const char *path);
 int fnd_tap_add(uint32_t id, const char *ifname, char *err, size_t len);
 void fnd_tap_del(uint32_t id);

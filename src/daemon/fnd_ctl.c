@@ -187,7 +187,7 @@ vnic_add(const struct fn_cmd *cmd)
 		return reply_error("vnic add %s: cannot add (%s)", cmd->name, strerror(-rc));
 
 	rc = p->backend == FN_BACKEND_VHOST_USER
-	     ? fnd_vhost_add(id, p->path, err, sizeof(err))
+	     ? fnd_vhost_add(p->path, err, sizeof(err))
 	     : fnd_tap_add(id, p->path, err, sizeof(err));
 	rte_ticketlock_lock(&fnd.round);
 	if (rc) {

@@ -112,10 +112,9 @@ static const struct rte_vhost_device_ops vhost_ops = {
 };
 
 int
-fnd_vhost_add(uint32_t id, const char *path, char *err, size_t len)
+fnd_vhost_add(const char *path, char *err, size_t len)
 {
 	struct stat st;
-	(void)id;
 
 	/* A socket left behind by a previous run would make bind() fail. */
 	if (stat(path, &st) == 0) {
