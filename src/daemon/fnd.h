@@ -87,6 +87,9 @@ struct json_t *fnd_ctl_exec(int argc, char *const argv[]);
 int fnd_ctl_serve(const char *path);
 int fnd_ctl_run_config(const char *file);
 
+/* The vNIC whose backend of `type` is `path` (socket or ifname), or -1. */
+int32_t fnd_vport_find(enum fn_backend type, const char *path);
+
 /* Refresh the list of polled vNICs; call with the round lock held. */
 void fnd_active_rebuild(void);
 

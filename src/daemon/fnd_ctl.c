@@ -55,6 +55,17 @@ vnic_by_name(const char *name)
 	return -1;
 }
 
+int32_t
+fnd_vport_find(enum fn_backend type, const char *path)
+{
+	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++) {
+		const struct fnd_vport *vp = &fnd.vports[i];
+		if (vp->in_use && vp->type == type && strcmp(vp->path, path) == 0)
+			return (int32_t)i;
+	}
+	return -1;
+}
+
 static int
 uplink_by_name(const char *name)
 {
@@ -162,11 +173,10 @@ vnic_add(const struct fn_cmd *cmd)
 
 	if (vnic_by_name(cmd->name) >= 0)
 		return reply_error("vnic add: a vnic named \"%s\" already exists", cmd->name);
-	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++)
-		if (fnd.vports[i].in_use && fnd.vports[i].type == p->backend &&
-		    strcmp(fnd.vports[i].path, p->path) == 0)
-			return reply_error("vnic add: %s is already used by vnic %s",
-					   p->path, fnd.vports[i].name);
+	int32_t user = fnd_vport_find(p->backend, p->path);
+	if (user >= 0)
+		return reply_error("vnic add: %s is already used by vnic %s",
+				   p->path, fnd.vports[user].name);
 	if (fnd.sw->n_vnics >= fnd.sw->max_vnics)
 		return reply_error("vnic add: the vnic table is full (%u vnics; see --max-vnics)",
 				   fnd.sw->max_vnics);

@@ -40,19 +40,6 @@ static unsigned int n_vhost_sockets;
 	(1ULL << VIRTIO_NET_F_HOST_TSO6) | (1ULL << VIRTIO_NET_F_HOST_ECN) | \
 	(1ULL << VIRTIO_NET_F_HOST_UFO))
 
-/* The vNIC whose vhost-user socket is `path`, or -1. Round lock held. */
-static int32_t
-vnic_by_path(const char *path)
-{
-	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++) {
-		const struct fnd_vport *vp = &fnd.vports[i];
-		if (vp->in_use && vp->type == FN_BACKEND_VHOST_USER &&
-		    strcmp(vp->path, path) == 0)
-			return (int32_t)i;
-	}
-	return -1;
-}
-
 static int
 on_new_device(int vid)
 {
@@ -67,7 +54,7 @@ on_new_device(int vid)
 	for (uint16_t q = 0; q < rte_vhost_get_vring_num(vid); q++)
 		rte_vhost_enable_guest_notification(vid, q, 0);
 	rte_ticketlock_lock(&fnd.round);
-	int32_t id = vnic_by_path(path);
+	int32_t id = fnd_vport_find(FN_BACKEND_VHOST_USER, path);
 	if (id >= 0) {
 		fnd.vports[id].vid = vid;
 		fnd.vports[id].ready = true;
