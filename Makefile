@@ -1,11 +1,23 @@
 # fairnic build. `make` builds everything, `make test` runs all tests,
 # `make demo` runs the demo, `make bench` the benchmark.
+#   WERROR=1  warnings are errors (CI sets it; a user's build only warns)
+#   SAN=1     AddressSanitizer + UndefinedBehaviorSanitizer build in build/asan
+#             (`make test` builds and runs it too: unit tests, and fairnicd
+#             under the control-plane and data-path integration tests)
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc/core -Isrc/ctl -MMD -MP
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+ifeq ($(SAN),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+B := build/asan
+else
+B := build
+endif
 DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
 DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
-B := build
 
 CORE_SRC := $(wildcard src/core/*.c)
 CTL_SRC  := $(wildcard src/ctl/*.c)
@@ -54,6 +66,9 @@ $(B)/tests/test_%: $(B)/tests/test_%.o $(B)/libfnctl.a $(B)/libfncore.a
 unit: $(UNIT_BIN)
 	@tests/run_unit.sh $(UNIT_BIN)
 
+# What the sanitizer build needs for `make test`: the unit tests and the daemon.
+san-all: $(UNIT_BIN) $(B)/fairnicd
+
 # demo, test and bench first make sure the machine is set up (packages,
 # hugepages), then build: each works alone on a fresh Debian 12 machine.
 setup:
@@ -61,6 +76,7 @@ setup:
 
 test: setup
 	@$(MAKE) --no-print-directory -j2 all
+	@$(MAKE) --no-print-directory -j2 SAN=1 san-all
 	@tests/run_all.sh
 
 demo: setup
@@ -74,6 +90,6 @@ bench: setup
 clean:
 	rm -rf $(B)
 
-.PHONY: all setup unit test demo bench clean
+.PHONY: all san-all setup unit test demo bench clean
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -84,6 +84,10 @@ void fnd_tap_del(uint32_t id);
 struct json_t;
 /* Run one command; returns the JSON response object (caller frees). */
 struct json_t *fnd_ctl_exec(int argc, char *const argv[]);
+/* fnd_ctl_req.c: one request line (without its newline) -> response
+ * object (caller frees). *fatal is set when the framing is broken and the
+ * connection should be closed after the reply. */
+struct json_t *fnd_ctl_request(const char *line, size_t len, bool *fatal);
 int fnd_ctl_serve(const char *path);
 int fnd_ctl_run_config(const char *file);
 

@@ -26,7 +26,6 @@
 
 #define MAX_CLIENTS 32
 #define MAX_LINE    (64 * 1024)
-#define MAX_WORDS   64
 
 struct client {
 	int fd;
@@ -103,30 +102,11 @@ framing_error(const char *msg)
 
 /* Handle one request line. @return 0 to keep the client, -1 to drop it. */
 static int
-handle_line(int fd, char *line)
+handle_line(int fd, const char *line, size_t len)
 {
-	json_error_t jerr;
-	json_t *req = json_loads(line, 0, &jerr);
-	char *argv[MAX_WORDS];
-	size_t n;
-
-	if (req == NULL || !json_is_array(req) ||
-	    (n = json_array_size(req)) > MAX_WORDS) {
-		json_decref(req);
-		reply(fd, framing_error("request must be one line holding a JSON array of at most 64 strings"));
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		argv[i] = (char *)json_string_value(json_array_get(req, i));
-		if (argv[i] == NULL) {
-			json_decref(req);
-			reply(fd, framing_error("request words must be JSON strings"));
-			return -1;
-		}
-	}
-	reply(fd, fnd_ctl_exec((int)n, argv));
-	json_decref(req);
-	return 0;
+	bool fatal;
+	reply(fd, fnd_ctl_request(line, len, &fatal));
+	return fatal ? -1 : 0;
 }
 
 /* Read what is available; handle complete lines. @return -1 to drop. */
@@ -142,7 +122,7 @@ client_read(struct client *c)
 	char *start = c->buf, *nl;
 	while ((nl = memchr(start, '\n', c->len - (size_t)(start - c->buf))) != NULL) {
 		*nl = '\0';
-		if (handle_line(c->fd, start) != 0)
+		if (handle_line(c->fd, start, (size_t)(nl - start)) != 0)
 			return -1;
 		start = nl + 1;
 	}

@@ -148,6 +148,8 @@ shutdown_all(void)
 		fnd_port_remove(fnd.uplinks[u].port);
 }
 
+static int run(const struct opts *o, int eal_argc, char **eal_argv);
+
 int
 main(int argc, char **argv)
 {
@@ -158,8 +160,18 @@ main(int argc, char **argv)
 
 	if (eal_argv == NULL || parse_opts(argc, argv, &o, &eal_argc, eal_argv) != 0) {
 		fputs(usage, stderr);
+		free(eal_argv);
 		return 2;
 	}
+	int rc = run(&o, eal_argc, eal_argv);
+	free(eal_argv);
+	return rc;
+}
+
+/* Everything after option parsing; every exit path frees what it made. */
+static int
+run(const struct opts *o, int eal_argc, char **eal_argv)
+{
 	/* Signals are read from a signalfd by the control loop; block them
 	 * before the EAL starts its threads so none of those takes them. */
 	sigset_t set;
@@ -188,31 +200,37 @@ main(int argc, char **argv)
 	rte_ticketlock_init(&fnd.round);
 	for (int i = 0; i < FND_VHOST_MAX; i++)
 		fnd.vid_vnic[i] = -1;
-	fnd.pool = rte_pktmbuf_pool_create("fn_mbufs", o.mbufs, 256, 0,
+	fnd.pool = rte_pktmbuf_pool_create("fn_mbufs", o->mbufs, 256, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	fnd.sw = fn_switch_create(o.max_vnics, FND_MAX_UPLINKS, rte_get_tsc_hz(),
+	fnd.sw = fn_switch_create(o->max_vnics, FND_MAX_UPLINKS, rte_get_tsc_hz(),
 				  FN_DEFAULT_MAX_FRAME);
-	fnd.vports = calloc(o.max_vnics, sizeof(*fnd.vports));
-	fnd.active = calloc(o.max_vnics, sizeof(*fnd.active));
+	fnd.vports = calloc(o->max_vnics, sizeof(*fnd.vports));
+	fnd.active = calloc(o->max_vnics, sizeof(*fnd.active));
+	int rc = 1;
 	if (fnd.pool == NULL || fnd.sw == NULL || fnd.vports == NULL || fnd.active == NULL) {
 		fprintf(stderr, "fairnicd: out of memory (%u mbufs: reserve hugepages, or use --mbufs)\n",
-			o.mbufs);
-		return 1;
+			o->mbufs);
+		rc = 1;
+		goto free;
 	}
-	int rc = 1;
-	if (setup_uplinks(&o) != 0)
+	if (setup_uplinks(o) != 0)
 		goto out;
-	if (o.config != NULL && fnd_ctl_run_config(o.config) != 0)
+	if (o->config != NULL && fnd_ctl_run_config(o->config) != 0)
 		goto out;
 	rte_eal_remote_launch(fnd_dp_worker, NULL, fnd.worker_lcore);
 	fprintf(stderr, "fairnicd: data plane on lcore %u, %u uplink(s), table of %u vNICs\n",
-		fnd.worker_lcore, fnd.n_uplinks, o.max_vnics);
-	rc = fnd_ctl_serve(o.ctl) == 0 ? 0 : 1;
+		fnd.worker_lcore, fnd.n_uplinks, o->max_vnics);
+	rc = fnd_ctl_serve(o->ctl) == 0 ? 0 : 1;
 	fnd.quit = true;
 	rte_eal_wait_lcore(fnd.worker_lcore);
 out:
 	shutdown_all();
+free:
+	rte_mempool_free(fnd.pool);
 	rte_eal_cleanup();
+	fn_switch_free(fnd.sw);
+	free(fnd.vports);
+	free(fnd.active);
 	fprintf(stderr, "fairnicd: stopped\n");
 	return rc;
 }

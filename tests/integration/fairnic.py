@@ -12,7 +12,9 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
-FAIRNICD = os.path.join(BUILD, "fairnicd")
+# FAIRNIC_BUILD=build/asan runs the sanitizer build of the daemon; the CLI
+# and the traffic process always come from the normal build.
+FAIRNICD = os.path.join(ROOT, os.environ.get("FAIRNIC_BUILD", "build"), "fairnicd")
 FAIRNICCTL = os.path.join(BUILD, "fairnicctl")
 FNTRAFFIC = os.path.join(BUILD, "fntraffic")
 

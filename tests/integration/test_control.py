@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from fairnic import FAIRNICCTL, Daemon, wait_for
+from fairnic import FAIRNICCTL, FAIRNICD, Daemon, wait_for
 
 MAC1 = "52:54:00:00:00:01"
 
@@ -116,7 +116,9 @@ def test_cli_json_and_human_output(daemon):
 def test_cli_cannot_connect(tmp_path):
     p = subprocess.run([FAIRNICCTL, "-s", str(tmp_path / "none.sock"), "vnic", "show"],
                        capture_output=True, text=True)
-    assert p.returncode != 0 and "none.sock" in p.stderr
+    # the documented exit status when the daemon cannot be reached
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert "none.sock" in p.stderr
 
 
 def test_config_file(tmp_path):
@@ -134,7 +136,7 @@ def test_config_file(tmp_path):
 def test_bad_config_file_refuses_to_start(tmp_path):
     cfg = tmp_path / "bad.conf"
     cfg.write_text(f"vnic add vm1 mac {MAC1} vhost-user {tmp_path}/vm1.sock\nvnic add vm2 mac nonsense tap t0\n")
-    args = [os.path.join(os.path.dirname(FAIRNICCTL), "fairnicd"), "--ctl", str(tmp_path / "c.sock"),
+    args = [FAIRNICD, "--ctl", str(tmp_path / "c.sock"),
             "--in-memory", "--file-prefix", "fndbad", "--no-pci", "--lcores", "0@0,1@1",
             "--config", str(cfg)]
     p = subprocess.run(args, capture_output=True, text=True, timeout=60)

@@ -319,6 +319,7 @@ def test_many_vnics(tmp_path, traffic):
         d.stop()
 
 
+@pytest.mark.timing
 def test_limit_change_under_flood(setup):
     """The receive limit is changed while a flood runs: the new rate holds
     from that moment, measured on fairnicd's own counters."""

@@ -1,0 +1,926 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer harness for the daemon's control protocol (build and run:
+ * fuzz/run_ctl.sh).
+ *
+ * Under test: fnd_ctl_request() (fnd_ctl_req.c: one JSON request line ->
+ * reply object), fnd_ctl_exec() (fnd_ctl.c: the dispatcher, applying
+ * commands to the global `struct fnd fnd`), the grammar (fn_cmd.c) and the
+ * switch's control half (fn_switch.c, fn_fib.c), linked from src/ as they
+ * are. DPDK is not linked: ctl_stubs.c supplies the four DPDK library
+ * calls of fnd_ctl.c and fake vhost-user / tap backends that record what
+ * the daemon registered.
+ *
+ * The input is a header line and then requests, one per line, run in
+ * order against one daemon set up fresh for every input (fnd filled like
+ * fnd_main.c does: a table of NV = 16 vNICs, uplinks up0 and up1, the
+ * TSC at 2 GHz). The header's first byte picks:
+ *  - bit 0: the framing. 0: each line is a socket request, through
+ *    fnd_ctl_request() ("["vnic","show"]"); 1: each line is a --config
+ *    line, through fn_cmd_split() + fnd_ctl_exec() as fnd_ctl_run_config()
+ *    does (a 4096-byte line buffer, '#' comments);
+ *  - (byte >> 1) % 3: the state before the first request: an empty table,
+ *    three vNICs a, b, c (both uplinks, a VLAN, a tap, limits, one MAC in
+ *    two VLANs), or fifteen vNICs (one slot free, so "table full" is one
+ *    add away).
+ * Before every request the data plane is played by bumping the counters
+ * of every vNIC in use and of both uplinks, so that `stats reset` and a
+ * wrongly reset counter are visible.
+ *
+ * Checks, after every request:
+ *  - the reply: a JSON object with a boolean "ok"; when true, "data" and
+ *    no "error"; when false, a non-empty "error" string with no newline
+ *    (docs/CONTROL.md: "one line naming the problem") and no "data"; it
+ *    serializes (as fnd_ctl_sock.c does) to one line. A framing error (not
+ *    a JSON array of at most 64 NUL-free strings) sets *fatal, and only
+ *    then. Words the grammar rejects get ok: false. Every reply is freed,
+ *    so anything leaked on any path is an ASan (LeakSanitizer) finding;
+ *  - "a rejected request changes nothing" (README, CONTROL.md, fnd_ctl.c):
+ *    everything control-visible is snapshot before the request and, when
+ *    the reply says ok: false, compared after it: for every slot of the
+ *    table, in_use (switch and vport), and for slots in use the vport
+ *    (name, backend, path, vid, ready, port), the conf, the data plane's
+ *    copy of the address, the limit profiles and bucket state, the domain
+ *    links, the counters, and the fib lookup of its (uplink, vlan, mac);
+ *    sw->n_vnics; fnd.n_active and fnd.active[]; the uplink counters; the
+ *    fib as a map (count and every entry); the backends registered;
+ *  - read-only commands (vnic show, uplink show, stats, help) change
+ *    nothing either, and what they return matches the table;
+ *  - an accepted command changed only what it names: `vnic add` one free
+ *    slot, now holding exactly the configuration asked for (unspecified
+ *    keys at their documented defaults, bursts resolved as documented);
+ *    `vnic set` the named vNIC's conf only, keys given take the new value,
+ *    the rest keep theirs (a new rate without a burst gets the default
+ *    burst); `vnic del` one slot; `stats reset [NAME]` counters only;
+ *  - requests that cannot fail do not: del/show/stats/reset of an
+ *    existing vNIC, `uplink show`, `help`;
+ *  - consistency of the whole state, whatever the reply: the round lock
+ *    is free; n_vnics equals the slots in use, in the switch and in the
+ *    vports alike; fnd.active[] lists exactly those slots in order; every
+ *    vNIC in use is found by fn_fib_lookup() at its (uplink, vlan, mac)
+ *    and its data-plane address equals its conf; names are valid and
+ *    unique, backend paths unique per type; every broadcast domain's list
+ *    starts at its fib head and holds exactly its members; the fib holds
+ *    exactly one entry per vNIC plus one per non-empty domain; the
+ *    backends registered are exactly those of the vNICs in use (no
+ *    socket leaked by a failed add, none left behind by a delete).
+ *
+ * A failed check prints the request and what failed, and aborts, which
+ * libFuzzer reports as a crash. Replay one with build/fuzz/fuzz_ctl FILE.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "fnd.h"
+
+#define NV       16                      /* --max-vnics of the daemon */
+#define HZ       UINT64_C(2000000000)    /* rte_get_tsc_hz() stand-in */
+#define NU       2                       /* uplinks up0, up1 */
+#define CFG_LINE 4096                    /* fnd_ctl_run_config's buffer */
+#define MAX_WORDS 64                     /* fnd_ctl_req.c's limit */
+#define NONE     FN_VNIC_NONE
+#define FIB_SLOTS 64                     /* fn_fib_create(2 * NV) */
+
+/* ctl_stubs.c */
+void stub_reset(void);
+struct rte_mempool *stub_pool(void);
+uint32_t stub_vhost_count(void);
+int stub_vhost_find(const char *path);
+uint32_t stub_tap_count(void);
+int stub_tap_registered(uint32_t id);
+
+/* The request being run, printed when a check fails. */
+static const char *cur_line;
+static size_t cur_len;
+
+static void __attribute__((noreturn))
+fail(const char *file, int line, const char *what)
+{
+	fprintf(stderr, "%s:%d: check failed: %s\nrequest: ", file, line, what);
+	for (size_t i = 0; cur_line != NULL && i < cur_len; i++) {
+		unsigned char c = (unsigned char)cur_line[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			fputc(c, stderr);
+		else
+			fprintf(stderr, "\\x%02x", c);
+	}
+	fputc('\n', stderr);
+	abort();
+}
+
+#define CHECK(c)                                                              \
+	do {                                                                  \
+		if (!(c))                                                     \
+			fail(__FILE__, __LINE__, #c);                         \
+	} while (0)
+/* Slot `i` of the table: say which one failed. */
+#define CHECK_SLOT(c, i)                                                      \
+	do {                                                                  \
+		if (!(c)) {                                                   \
+			fprintf(stderr, "slot %u:\n", (unsigned)(i));         \
+			fail(__FILE__, __LINE__, #c);                         \
+		}                                                             \
+	} while (0)
+
+/* ---- the daemon --------------------------------------------------------- */
+
+/* Run one command at set-up; it must succeed. */
+static void
+setup_cmd(const char *text)
+{
+	char buf[CFG_LINE], *argv[MAX_WORDS];
+
+	cur_line = text;
+	cur_len = strlen(text);
+	snprintf(buf, sizeof(buf), "%s", text);
+	int argc = fn_cmd_split(buf, argv, MAX_WORDS);
+	json_t *r = fnd_ctl_exec(argc, argv);
+	CHECK(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+}
+
+/* A daemon as fnd_main.c leaves it before --config, then `level` seeds. */
+static void
+daemon_init(unsigned level)
+{
+	char cmd[256];
+
+	memset(&fnd, 0, sizeof(fnd));
+	stub_reset();
+	rte_ticketlock_init(&fnd.round);
+	for (int i = 0; i < FND_VHOST_MAX; i++)
+		fnd.vid_vnic[i] = -1;
+	fnd.pool = stub_pool();
+	fnd.sw = fn_switch_create(NV, FND_MAX_UPLINKS, HZ, FN_DEFAULT_MAX_FRAME);
+	fnd.vports = calloc(NV, sizeof(*fnd.vports));
+	fnd.active = calloc(NV, sizeof(*fnd.active));
+	CHECK(fnd.sw != NULL && fnd.vports != NULL && fnd.active != NULL);
+	CHECK(fnd.sw->fib->mask + 1 <= FIB_SLOTS);
+	for (uint16_t u = 0; u < NU; u++) {
+		snprintf(fnd.uplinks[u].name, sizeof(fnd.uplinks[u].name), "up%u", u);
+		snprintf(fnd.uplinks[u].devargs, sizeof(fnd.uplinks[u].devargs),
+			 "net_null%u", u);
+		fnd.uplinks[u].port = u;
+	}
+	fnd.n_uplinks = NU;
+	if (level == 0)
+		return;
+	setup_cmd("vnic add a mac 52:54:00:00:00:01 vhost-user /tmp/fn-a.sock");
+	setup_cmd("vnic add b mac 52:54:00:00:00:02 tap fnb uplink up1 vlan 10 "
+		  "rx-rate 10mbit tx-pps 1000");
+	setup_cmd("vnic add c mac 52:54:00:00:00:01 vhost-user /tmp/fn-c.sock "
+		  "vlan 100 local off rx-pps 24000 tx-rate 1gbit tx-burst 64kb");
+	if (level == 1)
+		return;
+	for (unsigned i = 3; i < NV - 1; i++) {
+		snprintf(cmd, sizeof(cmd), "vnic add v%u mac 52:54:00:00:01:%02x "
+			 "%s%u%s uplink up%u vlan %s", i, i,
+			 i % 3 ? "vhost-user /tmp/fn-v" : "tap fnv", i,
+			 i % 3 ? ".sock" : "", i % 2, i % 4 ? "none" : "10");
+		setup_cmd(cmd);
+	}
+}
+
+static void
+daemon_fini(void)
+{
+	fn_switch_free(fnd.sw);
+	free(fnd.vports);
+	free(fnd.active);
+	fnd.sw = NULL;
+	fnd.vports = NULL;
+	fnd.active = NULL;
+	stub_reset();
+}
+
+/* The data plane's part: counters move between two requests. */
+static void
+traffic(void)
+{
+	for (uint32_t i = 0; i < NV; i++)
+		if (fnd.sw->vnics[i].in_use)
+			for (int k = 0; k < FN_VC_MAX; k++)
+				fnd.sw->vnics[i].ctr[k] += 1 + (uint64_t)k + i;
+	for (int u = 0; u < NU; u++)
+		for (int k = 0; k < FN_UC_MAX; k++)
+			fnd.sw->uplink_ctr[u][k] += 1 + (uint64_t)k;
+}
+
+/* ---- snapshots ---------------------------------------------------------- */
+
+struct vsnap {
+	bool in_use;                    /* sw->vnics[i].in_use */
+	bool vp_in_use;                 /* fnd.vports[i].in_use */
+	struct fnd_vport vp;
+	struct fn_vnic_conf conf;
+	uint64_t mac;
+	uint16_t uplink, vlan;
+	bool local;
+	uint32_t dom_next, dom_prev;
+	struct fn_vnic_limits lim;
+	struct fn_tb tb[4];
+	uint64_t ctr[FN_VC_MAX];
+	uint32_t fib;                   /* lookup of (uplink, vlan, mac) */
+};
+
+struct snap {
+	uint32_t n_vnics;
+	uint32_t n_active;
+	uint32_t active[NV];
+	struct vsnap v[NV];
+	uint64_t uctr[NU][FN_UC_MAX];
+	uint32_t fib_count;
+	struct fn_fib_slot fib[FIB_SLOTS];
+	uint32_t n_vhost, n_tap;
+	uint16_t n_uplinks;
+	struct rte_mempool *pool;
+};
+
+static void
+snap_take(struct snap *s)
+{
+	const struct fn_switch *sw = fnd.sw;
+
+	memset(s, 0, sizeof(*s));
+	s->n_vnics = sw->n_vnics;
+	s->n_active = fnd.n_active;
+	CHECK(fnd.n_active <= NV);
+	memcpy(s->active, fnd.active, fnd.n_active * sizeof(*fnd.active));
+	for (uint32_t i = 0; i < NV; i++) {
+		const struct fn_vnic *v = &sw->vnics[i];
+		struct vsnap *t = &s->v[i];
+		t->in_use = v->in_use;
+		t->vp_in_use = fnd.vports[i].in_use;
+		if (!t->in_use && !t->vp_in_use)
+			continue;
+		t->vp = fnd.vports[i];
+		t->conf = v->conf;
+		t->mac = v->mac;
+		t->uplink = v->uplink;
+		t->vlan = v->vlan;
+		t->local = v->local;
+		t->dom_next = v->dom_next;
+		t->dom_prev = v->dom_prev;
+		t->lim = v->lim;
+		t->tb[0] = v->rx_bits;
+		t->tb[1] = v->rx_pkts;
+		t->tb[2] = v->tx_bits;
+		t->tb[3] = v->tx_pkts;
+		memcpy(t->ctr, v->ctr, sizeof(t->ctr));
+		t->fib = fn_fib_lookup(sw->fib, v->conf.uplink, v->conf.vlan,
+				       v->conf.mac);
+	}
+	memcpy(s->uctr, sw->uplink_ctr, sizeof(s->uctr));
+	s->fib_count = sw->fib->count;
+	memcpy(s->fib, sw->fib->slots, (sw->fib->mask + 1) * sizeof(s->fib[0]));
+	s->n_vhost = stub_vhost_count();
+	s->n_tap = stub_tap_count();
+	s->n_uplinks = fnd.n_uplinks;
+	s->pool = fnd.pool;
+}
+
+static int
+snap_find(const struct snap *s, const char *name)
+{
+	for (int i = 0; i < NV; i++)
+		if (s->v[i].vp_in_use && strcmp(s->v[i].vp.name, name) == 0)
+			return i;
+	return -1;
+}
+
+static bool
+vport_eq(const struct fnd_vport *a, const struct fnd_vport *b)
+{
+	return a->in_use == b->in_use && a->ready == b->ready &&
+	       a->type == b->type && strcmp(a->name, b->name) == 0 &&
+	       strcmp(a->path, b->path) == 0 && a->vid == b->vid &&
+	       a->port == b->port;
+}
+
+static bool
+conf_eq(const struct fn_vnic_conf *a, const struct fn_vnic_conf *b)
+{
+	return a->mac == b->mac && a->uplink == b->uplink &&
+	       a->vlan == b->vlan && a->local == b->local &&
+	       a->rx_rate == b->rx_rate && a->rx_burst == b->rx_burst &&
+	       a->rx_pps == b->rx_pps && a->rx_pps_burst == b->rx_pps_burst &&
+	       a->tx_rate == b->tx_rate && a->tx_burst == b->tx_burst &&
+	       a->tx_pps == b->tx_pps && a->tx_pps_burst == b->tx_pps_burst;
+}
+
+static bool
+prof_eq(const struct fn_tb_profile *a, const struct fn_tb_profile *b)
+{
+	return a->rate == b->rate && a->unit_cost == b->unit_cost &&
+	       a->max_tokens == b->max_tokens && a->unlimited == b->unlimited;
+}
+
+static bool
+lim_eq(const struct fn_vnic_limits *a, const struct fn_vnic_limits *b)
+{
+	return prof_eq(&a->rx_bits, &b->rx_bits) &&
+	       prof_eq(&a->rx_pkts, &b->rx_pkts) &&
+	       prof_eq(&a->tx_bits, &b->tx_bits) &&
+	       prof_eq(&a->tx_pkts, &b->tx_pkts);
+}
+
+/* What check_same() may skip. */
+#define SAME_ALL      0
+#define SAME_NO_CTR   1   /* counters (stats reset) */
+#define SAME_NO_FIB   2   /* fib map and domain links (vnic set) */
+#define SAME_NO_TABLE 4   /* n_vnics, active[], backends too (add, del) */
+
+/* Everything in `a` is in `b`, but slot `skip` and what `flags` allow. */
+static void
+check_same(const struct snap *a, const struct snap *b, uint32_t skip, int flags)
+{
+	bool fib = !(flags & (SAME_NO_FIB | SAME_NO_TABLE));
+
+	for (uint32_t i = 0; i < NV; i++) {
+		const struct vsnap *x = &a->v[i], *y = &b->v[i];
+		if (i == skip)
+			continue;
+		CHECK_SLOT(x->in_use == y->in_use, i);
+		CHECK_SLOT(x->vp_in_use == y->vp_in_use, i);
+		if (!x->in_use && !x->vp_in_use)
+			continue;
+		CHECK_SLOT(vport_eq(&x->vp, &y->vp), i);
+		CHECK_SLOT(conf_eq(&x->conf, &y->conf), i);
+		CHECK_SLOT(x->mac == y->mac && x->uplink == y->uplink &&
+			   x->vlan == y->vlan && x->local == y->local, i);
+		CHECK_SLOT(lim_eq(&x->lim, &y->lim), i);
+		for (int k = 0; k < 4; k++)
+			CHECK_SLOT(x->tb[k].tokens == y->tb[k].tokens &&
+				   x->tb[k].last == y->tb[k].last, i);
+		CHECK_SLOT(x->fib == y->fib, i);
+		if (fib)
+			CHECK_SLOT(x->dom_next == y->dom_next &&
+				   x->dom_prev == y->dom_prev, i);
+		if (!(flags & SAME_NO_CTR))
+			CHECK_SLOT(memcmp(x->ctr, y->ctr, sizeof(x->ctr)) == 0, i);
+	}
+	if (!(flags & SAME_NO_CTR))
+		CHECK(memcmp(a->uctr, b->uctr, sizeof(a->uctr)) == 0);
+	CHECK(a->n_uplinks == b->n_uplinks && a->pool == b->pool);
+	if (!(flags & SAME_NO_TABLE)) {
+		CHECK(a->n_vnics == b->n_vnics);
+		CHECK(a->n_active == b->n_active);
+		CHECK(memcmp(a->active, b->active, sizeof(a->active)) == 0);
+		CHECK(a->n_vhost == b->n_vhost && a->n_tap == b->n_tap);
+	}
+	if (fib) {
+		/* Same map: as many entries, each of a's found in b. */
+		CHECK(a->fib_count == b->fib_count);
+		for (uint32_t j = 0; j < FIB_SLOTS; j++) {
+			const struct fn_fib_slot *s = &a->fib[j];
+			if (s->key == 0)
+				continue;
+			uint16_t vlan = (s->key & 0x1000) ? FN_VLAN_NONE :
+					(uint16_t)(s->key & 0x0fff);
+			CHECK(fn_fib_lookup(fnd.sw->fib, s->uplink, vlan,
+					    s->key >> 16) == s->value);
+		}
+	}
+}
+
+/* ---- consistency of the state, after every request ---------------------- */
+
+static void
+check_state(void)
+{
+	const struct fn_switch *sw = fnd.sw;
+	uint32_t n = 0, vhost = 0, tap = 0, domains = 0;
+
+	CHECK(!rte_ticketlock_is_locked(&fnd.round));
+	CHECK(fnd.n_uplinks == NU && fnd.pool == stub_pool());
+	for (uint32_t i = 0; i < NV; i++) {
+		const struct fn_vnic *v = &sw->vnics[i];
+		const struct fnd_vport *vp = &fnd.vports[i];
+		const struct fn_vnic_conf *c = &v->conf;
+		CHECK_SLOT(v->in_use == vp->in_use, i);
+		if (!v->in_use) {
+			CHECK_SLOT(!vp->ready, i);
+			continue;
+		}
+		CHECK_SLOT(n < fnd.n_active && fnd.active[n] == i, i);
+		n++;
+		CHECK_SLOT(fn_fib_lookup(sw->fib, c->uplink, c->vlan, c->mac) == i, i);
+		CHECK_SLOT(v->mac == c->mac && v->uplink == c->uplink &&
+			   v->vlan == c->vlan && v->local == c->local, i);
+		CHECK_SLOT(c->uplink < NU, i);
+		CHECK_SLOT(fn_cmd_name_valid(vp->name), i);
+		CHECK_SLOT(vp->vid == -1, i);
+		for (uint32_t j = 0; j < i; j++) {
+			const struct fnd_vport *wp = &fnd.vports[j];
+			if (!wp->in_use)
+				continue;
+			CHECK_SLOT(strcmp(wp->name, vp->name) != 0, i);
+			CHECK_SLOT(wp->type != vp->type ||
+				   strcmp(wp->path, vp->path) != 0, i);
+		}
+		if (vp->type == FN_BACKEND_VHOST_USER) {
+			vhost++;
+			CHECK_SLOT(!vp->ready, i);   /* no guest ever connects */
+			CHECK_SLOT(stub_vhost_find(vp->path) >= 0, i);
+		} else {
+			tap++;
+			CHECK_SLOT(vp->ready, i);
+			CHECK_SLOT(stub_tap_registered(i), i);
+		}
+		/* Its broadcast domain: walk the list from the fib's head. */
+		uint32_t head = fn_fib_lookup(sw->fib, c->uplink, c->vlan,
+					      FN_MAC_BCAST);
+		CHECK_SLOT(head < NV && sw->vnics[head].in_use, i);
+		CHECK_SLOT(sw->vnics[head].dom_prev == NONE, i);
+		uint32_t members = 0, prev = NONE;
+		bool found = false;
+		for (uint32_t m = head; m != NONE; m = sw->vnics[m].dom_next) {
+			CHECK_SLOT(m < NV && members < NV, i);
+			const struct fn_vnic *w = &sw->vnics[m];
+			CHECK_SLOT(w->in_use && w->uplink == v->uplink &&
+				   w->vlan == v->vlan && w->dom_prev == prev, i);
+			found |= m == i;
+			prev = m;
+			members++;
+		}
+		CHECK_SLOT(found, i);
+		if (head == i) {
+			/* Count the domain once, at its head, with its members. */
+			uint32_t want = 0;
+			for (uint32_t j = 0; j < NV; j++)
+				want += sw->vnics[j].in_use &&
+					sw->vnics[j].uplink == v->uplink &&
+					sw->vnics[j].vlan == v->vlan;
+			CHECK_SLOT(members == want, i);
+			domains++;
+		}
+	}
+	CHECK(sw->n_vnics == n);
+	CHECK(fnd.n_active == n);
+	CHECK(sw->fib->count == n + domains);
+	CHECK(stub_vhost_count() == vhost);
+	CHECK(stub_tap_count() == tap);
+}
+
+/* ---- replies ------------------------------------------------------------ */
+
+/* Check the shape of a reply. @return its "ok". */
+static bool
+check_reply(json_t *r)
+{
+	CHECK(r != NULL);
+	CHECK(json_is_object(r));
+	json_t *ok = json_object_get(r, "ok");
+	CHECK(json_is_boolean(ok));
+	/* What fnd_ctl_sock.c sends: it must exist and be one line. */
+	char *s = json_dumps(r, JSON_COMPACT);
+	CHECK(s != NULL);
+	CHECK(strchr(s, '\n') == NULL);
+	free(s);
+	CHECK(json_object_size(r) == 2);
+	if (json_is_true(ok)) {
+		CHECK(json_object_get(r, "data") != NULL);
+		return true;
+	}
+	json_t *e = json_object_get(r, "error");
+	CHECK(json_is_string(e));
+	const char *m = json_string_value(e);
+	CHECK(m[0] != '\0');
+	CHECK(strlen(m) == json_string_length(e));
+	CHECK(strchr(m, '\n') == NULL && strchr(m, '\r') == NULL);
+	return false;
+}
+
+static int64_t
+jint(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	CHECK(json_is_integer(v));
+	return (int64_t)json_integer_value(v);
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	CHECK(json_is_string(v));
+	return json_string_value(v);
+}
+
+/* The array `key` of data: one element per vNIC shown, in table order. */
+static json_t *
+shown_vnics(json_t *data, const struct snap *s, int only)
+{
+	json_t *arr = json_object_get(data, "vnics");
+	size_t k = 0;
+
+	CHECK(json_is_array(arr));
+	for (int i = 0; i < NV; i++) {
+		if (!s->v[i].in_use || (only >= 0 && i != only))
+			continue;
+		json_t *o = json_array_get(arr, k++);
+		char mac[18];
+		CHECK(json_is_object(o));
+		CHECK(strcmp(jstr(o, "name"), s->v[i].vp.name) == 0);
+		CHECK(strcmp(jstr(o, "mac"), fn_mac_format(s->v[i].conf.mac, mac)) == 0);
+	}
+	CHECK(json_array_size(arr) == k);
+	return arr;
+}
+
+static void
+check_vnic_show(json_t *data, const struct snap *s, int only)
+{
+	json_t *arr = shown_vnics(data, s, only);
+	size_t k = 0;
+
+	for (int i = 0; i < NV; i++) {
+		if (!s->v[i].in_use || (only >= 0 && i != only))
+			continue;
+		const struct vsnap *v = &s->v[i];
+		const struct fn_vnic_conf *c = &v->conf;
+		json_t *o = json_array_get(arr, k++);
+		json_t *vlan = json_object_get(o, "vlan");
+		CHECK(strcmp(jstr(o, "path"), v->vp.path) == 0);
+		CHECK(strcmp(jstr(o, "backend"), v->vp.type == FN_BACKEND_TAP ?
+			      "tap" : "vhost-user") == 0);
+		CHECK(strcmp(jstr(o, "uplink"), fnd.uplinks[c->uplink].name) == 0);
+		CHECK(c->vlan == FN_VLAN_NONE ? json_is_null(vlan) :
+		      json_is_integer(vlan) && json_integer_value(vlan) == c->vlan);
+		CHECK(jint(o, "rx_rate") == (int64_t)c->rx_rate);
+		CHECK(jint(o, "rx_burst") == (int64_t)c->rx_burst);
+		CHECK(jint(o, "rx_pps") == (int64_t)c->rx_pps);
+		CHECK(jint(o, "rx_pps_burst") == (int64_t)c->rx_pps_burst);
+		CHECK(jint(o, "tx_rate") == (int64_t)c->tx_rate);
+		CHECK(jint(o, "tx_burst") == (int64_t)c->tx_burst);
+		CHECK(jint(o, "tx_pps") == (int64_t)c->tx_pps);
+		CHECK(jint(o, "tx_pps_burst") == (int64_t)c->tx_pps_burst);
+		CHECK(json_is_boolean(json_object_get(o, "local")) &&
+		      json_is_true(json_object_get(o, "local")) == c->local);
+		CHECK(json_is_boolean(json_object_get(o, "connected")) &&
+		      json_is_true(json_object_get(o, "connected")) == v->vp.ready);
+	}
+}
+
+static void
+check_stats(json_t *data, const struct snap *s, int only)
+{
+	json_t *arr = shown_vnics(data, s, only);
+	size_t k = 0;
+
+	for (int i = 0; i < NV; i++) {
+		if (!s->v[i].in_use || (only >= 0 && i != only))
+			continue;
+		json_t *o = json_array_get(arr, k++);
+		for (int c = 0; c < FN_VC_MAX; c++)
+			CHECK(jint(o, fn_vnic_counter_names[c]) == (int64_t)s->v[i].ctr[c]);
+	}
+	if (only >= 0) {
+		CHECK(json_object_get(data, "uplinks") == NULL);
+		return;
+	}
+	json_t *ul = json_object_get(data, "uplinks");
+	CHECK(json_is_array(ul) && json_array_size(ul) == NU);
+	for (size_t u = 0; u < NU; u++) {
+		json_t *o = json_array_get(ul, u);
+		CHECK(strcmp(jstr(o, "name"), fnd.uplinks[u].name) == 0);
+		for (int c = 0; c < FN_UC_MAX; c++)
+			CHECK(jint(o, fn_uplink_counter_names[c]) == (int64_t)s->uctr[u][c]);
+	}
+	json_t *pool = json_object_get(data, "pool");
+	CHECK(jint(pool, "size") == 8191 && jint(pool, "in_use") == 1234);
+}
+
+static void
+check_uplink_show(json_t *data)
+{
+	json_t *ul = json_object_get(data, "uplinks");
+
+	CHECK(json_is_array(ul) && json_array_size(ul) == NU);
+	for (size_t u = 0; u < NU; u++) {
+		json_t *o = json_array_get(ul, u);
+		CHECK(strcmp(jstr(o, "name"), fnd.uplinks[u].name) == 0);
+		CHECK(strcmp(jstr(o, "devargs"), fnd.uplinks[u].devargs) == 0);
+		CHECK(jint(o, "port") == (int64_t)u);
+		/* ctl_stubs.c: up0 has a MAC and a link, up1 neither. */
+		CHECK(strcmp(jstr(o, "mac"), u ? "unknown" : "02:00:00:00:ff:00") == 0);
+		CHECK(json_is_true(json_object_get(o, "link")) == (u == 0));
+	}
+}
+
+/* ---- the effect of an accepted vnic add / vnic set ---------------------- */
+
+static uint64_t
+max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * The configuration `cmd` asks for, from `old` (add: the defaults), as
+ * the README says: keys given take their value; a rate given without its
+ * burst gets the default burst (10 ms of the rate, at least two maximum
+ * tagged frames, or 32 packets).
+ */
+static void
+conf_expect(const struct fn_cmd *cmd, struct fn_vnic_conf *c)
+{
+	const struct fn_vnic_params *p = &cmd->p;
+	uint64_t min_bytes = 2 * (FN_DEFAULT_MAX_FRAME + FN_VLAN_HLEN);
+
+#define GIVEN(k) (p->set & (1u << (k)))
+	if (GIVEN(FN_K_MAC))
+		c->mac = p->mac;
+	if (GIVEN(FN_K_UPLINK))
+		c->uplink = strcmp(p->uplink, "up0") == 0 ? 0 : 1;
+	if (GIVEN(FN_K_VLAN))
+		c->vlan = p->vlan;
+	if (GIVEN(FN_K_LOCAL))
+		c->local = p->local;
+	if (GIVEN(FN_K_RX_RATE)) {
+		c->rx_rate = p->rx_rate;
+		c->rx_burst = GIVEN(FN_K_RX_BURST) ? p->rx_burst : 0;
+	} else if (GIVEN(FN_K_RX_BURST)) {
+		c->rx_burst = p->rx_burst;
+	}
+	if (GIVEN(FN_K_RX_PPS)) {
+		c->rx_pps = p->rx_pps;
+		c->rx_pps_burst = GIVEN(FN_K_RX_PPS_BURST) ? p->rx_pps_burst : 0;
+	} else if (GIVEN(FN_K_RX_PPS_BURST)) {
+		c->rx_pps_burst = p->rx_pps_burst;
+	}
+	if (GIVEN(FN_K_TX_RATE)) {
+		c->tx_rate = p->tx_rate;
+		c->tx_burst = GIVEN(FN_K_TX_BURST) ? p->tx_burst : 0;
+	} else if (GIVEN(FN_K_TX_BURST)) {
+		c->tx_burst = p->tx_burst;
+	}
+	if (GIVEN(FN_K_TX_PPS)) {
+		c->tx_pps = p->tx_pps;
+		c->tx_pps_burst = GIVEN(FN_K_TX_PPS_BURST) ? p->tx_pps_burst : 0;
+	} else if (GIVEN(FN_K_TX_PPS_BURST)) {
+		c->tx_pps_burst = p->tx_pps_burst;
+	}
+#undef GIVEN
+	if (c->rx_burst == 0)
+		c->rx_burst = max_u64(c->rx_rate / 8 / 100, min_bytes);
+	if (c->tx_burst == 0)
+		c->tx_burst = max_u64(c->tx_rate / 8 / 100, min_bytes);
+	if (c->rx_pps_burst == 0)
+		c->rx_pps_burst = max_u64(c->rx_pps / 100, 32);
+	if (c->tx_pps_burst == 0)
+		c->tx_pps_burst = max_u64(c->tx_pps / 100, 32);
+}
+
+/* The request was accepted: it did what it says and nothing else. */
+static void
+check_accepted(const struct fn_cmd *cmd, const struct snap *a,
+	       const struct snap *b, json_t *data)
+{
+	int id = cmd->name[0] ? snap_find(a, cmd->name) : -1;
+	struct fn_vnic_conf want;
+
+	switch (cmd->op) {
+	case FN_CMD_VNIC_ADD:
+		CHECK(id < 0);
+		CHECK(a->n_vnics < NV);
+		CHECK(json_is_null(data));
+		id = snap_find(b, cmd->name);
+		CHECK(id >= 0 && !a->v[id].in_use && !a->v[id].vp_in_use);
+		check_same(a, b, (uint32_t)id, SAME_NO_TABLE);
+		CHECK(b->n_vnics == a->n_vnics + 1);
+		want = (struct fn_vnic_conf){ .uplink = 0, .vlan = FN_VLAN_NONE,
+					      .local = true };
+		conf_expect(cmd, &want);
+		CHECK(conf_eq(&b->v[id].conf, &want));
+		CHECK(b->v[id].vp.type == cmd->p.backend);
+		CHECK(strcmp(b->v[id].vp.path, cmd->p.path) == 0);
+		for (int k = 0; k < FN_VC_MAX; k++)
+			CHECK(b->v[id].ctr[k] == 0);
+		break;
+	case FN_CMD_VNIC_SET:
+		CHECK(id >= 0);
+		CHECK(json_is_null(data));
+		check_same(a, b, (uint32_t)id, SAME_NO_FIB);
+		CHECK(b->v[id].in_use);
+		CHECK(vport_eq(&a->v[id].vp, &b->v[id].vp));
+		CHECK(memcmp(a->v[id].ctr, b->v[id].ctr, sizeof(a->v[id].ctr)) == 0);
+		want = a->v[id].conf;
+		conf_expect(cmd, &want);
+		CHECK(conf_eq(&b->v[id].conf, &want));
+		break;
+	case FN_CMD_VNIC_DEL:
+		CHECK(id >= 0);
+		CHECK(json_is_null(data));
+		check_same(a, b, (uint32_t)id, SAME_NO_TABLE);
+		CHECK(!b->v[id].in_use && !b->v[id].vp_in_use);
+		CHECK(b->n_vnics == a->n_vnics - 1);
+		break;
+	case FN_CMD_STATS_RESET:
+		CHECK(!cmd->name[0] || id >= 0);
+		CHECK(json_is_null(data));
+		check_same(a, b, NONE, SAME_NO_CTR);
+		for (int i = 0; i < NV; i++) {
+			if (!b->v[i].in_use)
+				continue;
+			for (int k = 0; k < FN_VC_MAX; k++)
+				CHECK_SLOT(b->v[i].ctr[k] == (id < 0 || i == id ?
+					   0 : a->v[i].ctr[k]), i);
+		}
+		for (int u = 0; u < NU; u++)
+			for (int k = 0; k < FN_UC_MAX; k++)
+				CHECK(b->uctr[u][k] == (id < 0 ? 0 : a->uctr[u][k]));
+		break;
+	case FN_CMD_VNIC_SHOW:
+		CHECK(!cmd->name[0] || id >= 0);
+		check_same(a, b, NONE, SAME_ALL);
+		check_vnic_show(data, b, id);
+		break;
+	case FN_CMD_STATS_SHOW:
+		CHECK(!cmd->name[0] || id >= 0);
+		check_same(a, b, NONE, SAME_ALL);
+		check_stats(data, b, id);
+		break;
+	case FN_CMD_UPLINK_SHOW:
+		check_same(a, b, NONE, SAME_ALL);
+		check_uplink_show(data);
+		break;
+	case FN_CMD_HELP:
+		check_same(a, b, NONE, SAME_ALL);
+		CHECK(json_is_string(data) &&
+		      strcmp(json_string_value(data), fn_cmd_usage()) == 0);
+		break;
+	}
+}
+
+/* Commands that cannot be refused once the grammar took them. */
+static bool
+cannot_fail(const struct fn_cmd *cmd, const struct snap *a)
+{
+	bool named = cmd->name[0] == '\0' || snap_find(a, cmd->name) >= 0;
+
+	switch (cmd->op) {
+	case FN_CMD_VNIC_DEL:
+	case FN_CMD_VNIC_SHOW:
+	case FN_CMD_STATS_SHOW:
+	case FN_CMD_STATS_RESET:
+		return named;
+	case FN_CMD_UPLINK_SHOW:
+	case FN_CMD_HELP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---- one request -------------------------------------------------------- */
+
+static struct snap before, after;
+
+/*
+ * Run one request: words argv[0..argc) (argc < 0: a framing error is
+ * expected), as `line` through fnd_ctl_request() when `json`, else
+ * through fnd_ctl_exec().
+ */
+static void
+run_request(int argc, char *argv[], const char *line, size_t len, bool json)
+{
+	struct fn_cmd cmd;
+	char err[256];
+	bool fatal = false;
+	json_t *r;
+
+	cur_line = line;
+	cur_len = len;
+	bool parsed = argc >= 0 &&
+		      fn_cmd_parse(argc, argv, &cmd, err, sizeof(err)) == 0;
+	traffic();
+	snap_take(&before);
+	if (json)
+		r = fnd_ctl_request(line, len, &fatal);
+	else
+		r = fnd_ctl_exec(argc, argv);
+	snap_take(&after);
+	bool ok = check_reply(r);
+	check_state();
+	CHECK(fatal == (argc < 0));
+	if (!parsed)
+		CHECK(!ok);
+	if (ok)
+		check_accepted(&cmd, &before, &after, json_object_get(r, "data"));
+	else
+		check_same(&before, &after, NONE, SAME_ALL);
+	if (parsed && cannot_fail(&cmd, &before))
+		CHECK(ok);
+	json_decref(r);
+}
+
+/*
+ * Built with -DFUZZ_SKIP_KNOWN, inputs that reach the known bugs listed in
+ * fuzz/README.md are not run, so that a run can look past them.
+ */
+static bool
+skip_known(int argc, char *argv[])
+{
+#ifdef FUZZ_SKIP_KNOWN
+	for (int i = 0; i < argc; i++) {
+		json_t *s = json_string(argv[i]);   /* NULL: not UTF-8 */
+		json_decref(s);
+		if (s == NULL || strpbrk(argv[i], "\n\r") != NULL)
+			return true;
+	}
+#endif
+	return false;
+}
+
+/* The words of a socket request, as docs/CONTROL.md frames it, or -1. */
+static int
+json_words(const char *line, size_t len, json_t **req, char *argv[])
+{
+	json_error_t jerr;
+	size_t n;
+
+	*req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (*req == NULL || !json_is_array(*req) ||
+	    (n = json_array_size(*req)) > MAX_WORDS)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		json_t *w = json_array_get(*req, i);
+		if (!json_is_string(w) ||
+		    strlen(json_string_value(w)) != json_string_length(w))
+			return -1;
+		argv[i] = (char *)json_string_value(w);
+	}
+	return (int)n;
+}
+
+static void
+run_json(const char *line, size_t len)
+{
+	char *argv[MAX_WORDS];
+	json_t *req;
+
+	int argc = json_words(line, len, &req, argv);
+	if (!skip_known(argc, argv))
+		run_request(argc, argv, line, len, true);
+	json_decref(req);
+}
+
+/* As fnd_ctl_run_config(): blank and comment lines and too many words
+ * are not commands (the latter stop start-up before fnd_ctl_exec). */
+static void
+run_config(const char *line, size_t len)
+{
+	char buf[CFG_LINE], *argv[MAX_WORDS];
+
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	int argc = fn_cmd_split(buf, argv, MAX_WORDS);
+	if (argc <= 0)
+		return;
+	if (skip_known(argc, argv))
+		return;
+	run_request(argc, argv, line, len, false);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data, *end = p + size;
+
+	if (size == 0)
+		return 0;
+	bool config = data[0] & 1;
+	daemon_init((data[0] >> 1) % 3);
+	/* The header line is not a request. */
+	const char *nl = memchr(p, '\n', size);
+	p = nl ? nl + 1 : end;
+	while (p < end) {
+		size_t n = (size_t)(end - p);
+		nl = memchr(p, '\n', n);
+		if (config) {
+			/* fgets(): through the newline, at most CFG_LINE - 1. */
+			if (nl != NULL)
+				n = (size_t)(nl - p) + 1;
+			if (n > CFG_LINE - 1)
+				n = CFG_LINE - 1;
+			run_config(p, n);
+			p += n;
+		} else {
+			if (nl != NULL)
+				n = (size_t)(nl - p);
+			run_json(p, n);
+			p += n + (nl != NULL);
+		}
+	}
+	cur_line = NULL;
+	daemon_fini();
+	return 0;
+}
