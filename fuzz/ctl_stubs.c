@@ -11,13 +11,22 @@
  * ports the daemon believes it created, which the harness compares with
  * the vNIC table after every request.
  *
+ * fnd_sock.c is linked as it is (path canonicalization is part of what is
+ * fuzzed) but for two functions, replaced with -Wl,--wrap: fnd_sock_perm
+ * (the real one would chmod/chown whatever path the fuzzer made up) and
+ * fnd_group_lookup (the real one asks NSS: results would depend on the
+ * machine). Groups: root 0, kvm 36, fairnic 4000, nopriv 4242, or a
+ * number; setting gid 4242 fails as chown(2) does for a non-member.
+ *
  * The backends are deterministic: adding one whose path or interface name
- * contains "fail" fails (with fnd_vhost.c's message, the path quoted as
- * it is), so the rollback of `vnic add` is reached. Misuse by the caller
- * that would go unnoticed in the real daemon is a finding here and traps:
- * registering a socket or tap twice, removing one that is not registered,
- * or calling a backend hook while holding the round lock (fnd_vhost_del
- * waits for DPDK's vhost thread, which takes that lock: a deadlock).
+ * contains "fail", or with gid 4242, fails (with fnd_vhost.c's message,
+ * the path quoted as it is), so the rollback of `vnic add` is reached.
+ * Misuse by the caller that would go unnoticed in the real daemon is a
+ * finding here and traps: registering a socket or tap twice, removing one
+ * that is not registered, setting permissions on a socket that is not
+ * ours, a mode above 0777, or calling a backend hook while holding the
+ * round lock (fnd_vhost_del waits for DPDK's vhost thread, which takes
+ * that lock: a deadlock; and slow work belongs outside it).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,12 +35,17 @@
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 #include "fnd.h"
+#include "fnd_sock.h"
 
 /* Interface with fuzz_ctl.c (no header: the harness is these two files). */
 void stub_reset(void);
 struct rte_mempool *stub_pool(void);
 uint32_t stub_vhost_count(void);
 int stub_vhost_find(const char *path);
+int stub_vhost_perm(const char *path, uint32_t *mode, gid_t *gid);
+int __wrap_fnd_sock_perm(const char *path, mode_t mode, gid_t gid, char *err,
+			 size_t len);
+int __wrap_fnd_group_lookup(const char *name, gid_t *gid, char *err, size_t len);
 uint32_t stub_tap_count(void);
 int stub_tap_registered(uint32_t id);
 
@@ -40,7 +54,14 @@ int stub_tap_registered(uint32_t id);
 struct fnd fnd;
 
 static struct rte_mempool stub_mempool = { .name = "fn_mbufs", .size = 8191 };
-static char vhost_paths[STUB_MAX_SOCKETS][FN_PATH_MAX];
+#define STUB_GID_DENIED 4242
+
+/* The vhost-user sockets "created", with their mode and group. */
+static struct {
+	char path[FN_PATH_MAX];
+	uint32_t mode;
+	gid_t gid;              /* (gid_t)-1: the daemon's own */
+} vhost[STUB_MAX_SOCKETS];
 static uint32_t n_vhost;
 static uint8_t tap_on[FND_MAX_VNICS];
 static uint32_t n_tap;
@@ -79,9 +100,22 @@ int
 stub_vhost_find(const char *path)
 {
 	for (uint32_t i = 0; i < n_vhost; i++)
-		if (strcmp(vhost_paths[i], path) == 0)
+		if (strcmp(vhost[i].path, path) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* Mode and group of a registered socket. @return 0, or -1 if none. */
+int
+stub_vhost_perm(const char *path, uint32_t *mode, gid_t *gid)
+{
+	int i = stub_vhost_find(path);
+
+	if (i < 0)
+		return -1;
+	*mode = vhost[i].mode;
+	*gid = vhost[i].gid;
+	return 0;
 }
 
 uint32_t
@@ -99,16 +133,26 @@ stub_tap_registered(uint32_t id)
 /* ---- backends (fnd.h; the real ones are in fnd_vhost.c) ----------------- */
 
 int
-fnd_vhost_add(const char *path, char *err, size_t len)
+fnd_vhost_add(const char *path, uint32_t mode, gid_t gid, char *err, size_t len)
 {
 	STUB_CHECK(!rte_ticketlock_is_locked(&fnd.round));
-	STUB_CHECK(path[0] != '\0' && strlen(path) < FN_PATH_MAX);
+	/* fnd_ctl.c passes the canonical path (fnd_sock_canon). */
+	STUB_CHECK(path[0] == '/' && strlen(path) < FN_PATH_MAX);
+	STUB_CHECK(mode <= 0777);
 	STUB_CHECK(stub_vhost_find(path) < 0);
 	if (strstr(path, "fail") != NULL || n_vhost == STUB_MAX_SOCKETS) {
 		snprintf(err, len, "cannot create vhost-user socket %s", path);
 		return -1;
 	}
-	memcpy(vhost_paths[n_vhost++], path, strlen(path) + 1);
+	if (gid == STUB_GID_DENIED) {
+		snprintf(err, len, "%s: cannot set group %u: %s", path,
+			 (unsigned)gid, strerror(EPERM));
+		return -1;
+	}
+	memcpy(vhost[n_vhost].path, path, strlen(path) + 1);
+	vhost[n_vhost].mode = mode;
+	vhost[n_vhost].gid = gid;
+	n_vhost++;
 	return 0;
 }
 
@@ -119,8 +163,8 @@ fnd_vhost_del(const char *path)
 
 	STUB_CHECK(!rte_ticketlock_is_locked(&fnd.round));
 	STUB_CHECK(i >= 0);
-	memmove(vhost_paths[i], vhost_paths[i + 1],
-		(n_vhost - (uint32_t)i - 1) * sizeof(vhost_paths[0]));
+	memmove(&vhost[i], &vhost[i + 1],
+		(n_vhost - (uint32_t)i - 1) * sizeof(vhost[0]));
 	n_vhost--;
 }
 
@@ -147,6 +191,58 @@ fnd_tap_del(uint32_t id)
 	STUB_CHECK(fnd.vports[id].port == 100 + id);
 	tap_on[id] = 0;
 	n_tap--;
+}
+
+/* ---- fnd_sock.c, wrapped ------------------------------------------------ */
+
+int
+__wrap_fnd_sock_perm(const char *path, mode_t mode, gid_t gid, char *err,
+		     size_t len)
+{
+	int i = stub_vhost_find(path);
+
+	STUB_CHECK(!rte_ticketlock_is_locked(&fnd.round));
+	STUB_CHECK(i >= 0);
+	STUB_CHECK(mode <= 0777);
+	if (gid == STUB_GID_DENIED) {
+		snprintf(err, len, "%s: cannot set group %u: %s", path,
+			 (unsigned)gid, strerror(EPERM));
+		return -1;
+	}
+	if (gid != (gid_t)-1)
+		vhost[i].gid = gid;
+	vhost[i].mode = mode;
+	return 0;
+}
+
+int
+__wrap_fnd_group_lookup(const char *name, gid_t *gid, char *err, size_t len)
+{
+	static const struct {
+		const char *name;
+		gid_t gid;
+	} groups[] = {
+		{ "root", 0 }, { "kvm", 36 }, { "fairnic", 4000 },
+		{ "nopriv", STUB_GID_DENIED },
+	};
+	char *end;
+
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if (strcmp(groups[i].name, name) == 0) {
+			*gid = groups[i].gid;
+			return 0;
+		}
+	}
+	/* A number, as the real one takes it. */
+	errno = 0;
+	unsigned long v = strtoul(name, &end, 10);
+	if (name[0] >= '0' && name[0] <= '9' && *end == '\0' && errno == 0 &&
+	    v < UINT32_MAX) {
+		*gid = (gid_t)v;
+		return 0;
+	}
+	snprintf(err, len, "no group named \"%s\"", name);
+	return -1;
 }
 
 /* ---- DPDK library calls of fnd_ctl.c ------------------------------------ */

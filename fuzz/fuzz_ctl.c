@@ -66,7 +66,10 @@
  *    socket leaked by a failed add, none left behind by a delete).
  *
  * A failed check prints the request and what failed, and aborts, which
- * libFuzzer reports as a crash. Replay one with build/fuzz/fuzz_ctl FILE.
+ * libFuzzer reports as a crash. Replay one with build/fuzz/fuzz_ctl FILE;
+ * built with -DFUZZ_TRACE (FUZZ_CTL_CFLAGS=-DFUZZ_TRACE fuzz/run_ctl.sh)
+ * every request and its reply are printed. Built with -DFUZZ_SKIP_KNOWN,
+ * inputs reaching the open bugs listed in fuzz/README.md are skipped.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -806,6 +809,11 @@ run_request(int argc, char *argv[], const char *line, size_t len, bool json)
 	else
 		r = fnd_ctl_exec(argc, argv);
 	snap_take(&after);
+#ifdef FUZZ_TRACE
+	char *trace = json_dumps(r, JSON_COMPACT);
+	fprintf(stderr, "%.*s => %s\n", (int)len, line, trace ? trace : "NULL");
+	free(trace);
+#endif
 	bool ok = check_reply(r);
 	check_state();
 	CHECK(fatal == (argc < 0));

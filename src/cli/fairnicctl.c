@@ -75,6 +75,13 @@ fnc_usage(FILE *f)
 
 /* ------------------------------------------------------------ transport */
 
+static const char *
+fnc_str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+
 /* @return a connected socket, or -1 with errno set. */
 static int
 fnc_connect(const char *path)
@@ -227,7 +234,18 @@ fnc_request(const char *path, int argc, char *argv[])
 		goto out;
 	}
 	if (fnc_send_all(fd, line, len + 1) != 0) {
-		fnc_err("sending to %s: %s", path, strerror(errno));
+		/* The daemon may have refused the connection and said why
+		 * ("too many control connections") before closing it. */
+		int e = errno;
+		char why[256];
+		ssize_t n = recv(fd, why, sizeof(why) - 1, MSG_DONTWAIT);
+		json_t *r = n > 0 ? json_loadb(why, (size_t)n, 0, &je) : NULL;
+		const char *msg = r ? fnc_str(r, "error") : NULL;
+		if (msg != NULL)
+			fnc_err("%s: %s", path, msg);
+		else
+			fnc_err("sending to %s: %s", path, strerror(e));
+		json_decref(r);
 		goto out;
 	}
 	reply = fnc_recv_line(fd, path, &len);
@@ -239,6 +257,12 @@ fnc_request(const char *path, int argc, char *argv[])
 	} else if (!json_is_object(resp) ||
 		   !json_is_boolean(json_object_get(resp, "ok"))) {
 		fnc_err("invalid reply from %s: not {\"ok\": ...}", path);
+		json_decref(resp);
+		resp = NULL;
+	} else if (json_is_true(json_object_get(resp, "busy"))) {
+		/* Refused before the command was read: not served at all. */
+		const char *msg = fnc_str(resp, "error");
+		fnc_err("%s: %s", path, msg ? msg : "fairnicd is busy");
 		json_decref(resp);
 		resp = NULL;
 	}
@@ -255,12 +279,6 @@ out:
 }
 
 /* ------------------------------------------------------- human output */
-
-static const char *
-fnc_str(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
 
 /* The limits line of `vnic show`, in grammar order and spelling. */
 static const struct {
@@ -301,6 +319,10 @@ fnc_print_vnic(json_t *v)
 		printf(" vlan %lld", (long long)json_integer_value(j));
 	if (json_is_boolean(j = json_object_get(v, "local")))
 		printf(" local %s", json_is_true(j) ? "on" : "off");
+	if ((s = fnc_str(v, "mode")) != NULL)
+		printf(" mode %s", s);
+	if ((s = fnc_str(v, "group")) != NULL)
+		printf(" group %s", s);
 	if (json_is_boolean(j = json_object_get(v, "connected")))
 		printf(" %s", json_is_true(j) ? "connected" : "disconnected");
 	putchar('\n');

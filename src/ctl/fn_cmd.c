@@ -247,6 +247,8 @@ enum fn_val {
 	FN_VAL_NAME,
 	FN_VAL_PATH,            /* vhost-user socket path */
 	FN_VAL_IFNAME,          /* tap interface name */
+	FN_VAL_MODE,            /* file mode, octal 0..0777 */
+	FN_VAL_GROUP,           /* group name or number */
 };
 
 struct fn_key_def {
@@ -290,6 +292,10 @@ static const struct fn_key_def fn_keys[] = {
 	  "N", "bucket depth of tx-pps, packets (0 = default)" },
 	{ "local", FN_K_LOCAL, FN_VAL_ONOFF, FN_OFF(local), "on|off",
 	  "allow switching to other vNICs of this host" },
+	{ "mode", FN_K_MODE, FN_VAL_MODE, FN_OFF(mode), "MODE",
+	  "vhost-user socket mode, octal (default: fairnicd --vhost-mode, 0660)" },
+	{ "group", FN_K_GROUP, FN_VAL_GROUP, FN_OFF(group), "GROUP",
+	  "vhost-user socket group, name or number (default: --vhost-group)" },
 };
 
 #define FN_NKEYS (sizeof(fn_keys) / sizeof(fn_keys[0]))
@@ -488,6 +494,14 @@ fn_cmd_name_valid(const char *s)
 	return i > 0;
 }
 
+/* Group names as useradd(8) takes them ([a-z_][a-z0-9_-]*[$]?, we are a
+ * little wider: any of [A-Za-z0-9_.-]), or a number. */
+static bool
+fn_group_valid(const char *s)
+{
+	return fn_cmd_name_valid(s) && s[0] != '-';
+}
+
 /* Linux's dev_valid_name(), minus what fn_cmd_split() cannot produce. */
 static bool
 fn_ifname_valid(const char *s)
@@ -606,6 +620,27 @@ fn_value_parse(struct fn_ctx *c, const struct fn_key_def *k, const char *v,
 				       "%d bytes)", q, FN_PATH_MAX - 1);
 		strcpy(dst, v);
 		p->backend = FN_BACKEND_VHOST_USER;
+		return 0;
+	case FN_VAL_MODE: {
+		uint32_t m = 0;
+		size_t n = strlen(v);
+		if (n == 0 || n > 4 || strspn(v, "01234567") != n)
+			return fn_fail(c, "invalid mode \"%s\" (octal, 0 to 0777, "
+				       "e.g. 0660)", q);
+		for (size_t i = 0; i < n; i++)
+			m = m * 8 + (uint32_t)(v[i] - '0');
+		if (m > 0777)
+			return fn_fail(c, "invalid mode \"%s\" (permission bits "
+				       "only, at most 0777)", q);
+		memcpy(dst, &m, sizeof(m));
+		return 0;
+	}
+	case FN_VAL_GROUP:
+		if (!fn_group_valid(v))
+			return fn_fail(c, "invalid group \"%s\" (a group name or "
+				       "number, 1 to %d characters)", q,
+				       FN_NAME_MAX - 1);
+		strcpy(dst, v);
 		return 0;
 	case FN_VAL_IFNAME:
 		if (!fn_ifname_valid(v))

@@ -51,6 +51,8 @@ enum fn_vnic_key {
 	FN_K_TX_PPS,
 	FN_K_TX_PPS_BURST,
 	FN_K_LOCAL,
+	FN_K_MODE,         /* vhost-user socket mode */
+	FN_K_GROUP,        /* vhost-user socket group */
 	FN_K_COUNT
 };
 
@@ -67,6 +69,8 @@ struct fn_vnic_params {
 	uint64_t rx_pps_burst;         /**< packets, 0 = default */
 	uint64_t tx_rate, tx_burst, tx_pps, tx_pps_burst;
 	bool local;                    /**< local switching allowed */
+	uint32_t mode;                 /**< vhost-user socket mode, 0..0777 */
+	char group[FN_NAME_MAX];       /**< vhost-user socket group: name or number */
 };
 
 struct fn_cmd {

@@ -21,6 +21,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <rte_ticketlock.h>
 #include "fn_cmd.h"
 #include "fn_switch.h"
@@ -47,6 +48,8 @@ struct fnd_vport {
 	char name[FN_NAME_MAX];
 	char path[FN_PATH_MAX];         /* vhost-user socket or tap ifname */
 	int vid;                        /* vhost device id, -1 if none */
+	uint32_t mode;                  /* vhost-user socket mode */
+	char group[FN_NAME_MAX];        /* vhost-user socket group, "" = none */
 	uint16_t port;                  /* ethdev port of a tap backend */
 };
 
@@ -62,6 +65,13 @@ struct fnd {
 	volatile bool quit;
 	int32_t vid_vnic[FND_VHOST_MAX];    /* vhost vid -> vNIC id */
 	unsigned int worker_lcore;
+	/* Control plane settings (fairnicd options). */
+	char ctl_path[FN_PATH_MAX];     /* canonical control socket path */
+	uint32_t vhost_mode;            /* --vhost-mode, default 0660 */
+	char vhost_group[FN_NAME_MAX];  /* --vhost-group, "" = the daemon's */
+	char ctl_group[FN_NAME_MAX];    /* --ctl-group, "" = the daemon's (mode 0600) */
+	unsigned int ctl_max_clients;   /* --ctl-max-clients */
+	unsigned int ctl_idle_ms;       /* --ctl-idle-timeout, 0 = none */
 };
 
 extern struct fnd fnd;
@@ -75,7 +85,8 @@ int fnd_port_start(uint16_t port, struct rte_mempool *pool, char *err, size_t le
 void fnd_port_remove(uint16_t port);
 
 /* fnd_vhost.c: the vhost-user backend. */
-int fnd_vhost_add(const char *path, char *err, size_t len);
+/* path is canonical (fnd_sock_canon); gid (gid_t)-1 keeps the daemon's. */
+int fnd_vhost_add(const char *path, uint32_t mode, gid_t gid, char *err, size_t len);
 void fnd_vhost_del(const char *path);
 int fnd_tap_add(uint32_t id, const char *ifname, char *err, size_t len);
 void fnd_tap_del(uint32_t id);

@@ -18,6 +18,7 @@
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 #include "fnd.h"
+#include "fnd_sock.h"
 
 static json_t *
 reply_error(const char *fmt, ...)
@@ -171,12 +172,37 @@ vnic_add(const struct fn_cmd *cmd)
 	json_t *bad;
 	uint32_t id;
 
+	char path[FN_PATH_MAX];
+	uint32_t mode = fnd.vhost_mode;
+	gid_t gid = (gid_t)-1;
+	const char *group = fnd.vhost_group;
+
 	if (vnic_by_name(cmd->name) >= 0)
 		return reply_error("vnic add: a vnic named \"%s\" already exists", cmd->name);
-	int32_t user = fnd_vport_find(p->backend, p->path);
+	if (p->backend == FN_BACKEND_TAP) {
+		if (p->set & ((1u << FN_K_MODE) | (1u << FN_K_GROUP)))
+			return reply_error("vnic add %s: mode and group apply to vhost-user sockets, not to tap",
+					   cmd->name);
+		snprintf(path, sizeof(path), "%s", p->path);
+	} else {
+		/* One canonical name per socket, so that "./a.sock" and
+		 * "/run/x/a.sock" are seen to be the same path. */
+		if (fnd_sock_canon(p->path, path, sizeof(path), err, sizeof(err)) != 0)
+			return reply_error("vnic add %s: %s", cmd->name, err);
+		if (strcmp(path, fnd.ctl_path) == 0)
+			return reply_error("vnic add %s: %s is fairnicd's control socket",
+					   cmd->name, path);
+		if (p->set & (1u << FN_K_MODE))
+			mode = p->mode;
+		if (p->set & (1u << FN_K_GROUP))
+			group = p->group;
+		if (group[0] && fnd_group_lookup(group, &gid, err, sizeof(err)) != 0)
+			return reply_error("vnic add %s: %s", cmd->name, err);
+	}
+	int32_t user = fnd_vport_find(p->backend, path);
 	if (user >= 0)
 		return reply_error("vnic add: %s is already used by vnic %s",
-				   p->path, fnd.vports[user].name);
+				   path, fnd.vports[user].name);
 	if (fnd.sw->n_vnics >= fnd.sw->max_vnics)
 		return reply_error("vnic add: the vnic table is full (%u vnics; see --max-vnics)",
 				   fnd.sw->max_vnics);
@@ -189,7 +215,9 @@ vnic_add(const struct fn_cmd *cmd)
 		struct fnd_vport *vp = &fnd.vports[id];
 		*vp = (struct fnd_vport){ .in_use = true, .type = p->backend, .vid = -1 };
 		snprintf(vp->name, sizeof(vp->name), "%s", cmd->name);
-		snprintf(vp->path, sizeof(vp->path), "%s", p->path);
+		snprintf(vp->path, sizeof(vp->path), "%s", path);
+		vp->mode = mode;
+		snprintf(vp->group, sizeof(vp->group), "%s", group);
 		fnd_active_rebuild();
 	}
 	rte_ticketlock_unlock(&fnd.round);
@@ -197,8 +225,8 @@ vnic_add(const struct fn_cmd *cmd)
 		return reply_error("vnic add %s: cannot add (%s)", cmd->name, strerror(-rc));
 
 	rc = p->backend == FN_BACKEND_VHOST_USER
-	     ? fnd_vhost_add(p->path, err, sizeof(err))
-	     : fnd_tap_add(id, p->path, err, sizeof(err));
+	     ? fnd_vhost_add(path, mode, gid, err, sizeof(err))
+	     : fnd_tap_add(id, path, err, sizeof(err));
 	rte_ticketlock_lock(&fnd.round);
 	if (rc) {
 		fn_switch_vnic_del(fnd.sw, id);
@@ -213,6 +241,31 @@ vnic_add(const struct fn_cmd *cmd)
 	return reply_ok(NULL);
 }
 
+/* `vnic set NAME mode M group G`: applied to the socket at once. Last in
+ * vnic set's checks, so that when it fails nothing else has changed. */
+static json_t *
+perm_set(const struct fn_cmd *cmd, struct fnd_vport *vp)
+{
+	const struct fn_vnic_params *p = &cmd->p;
+	char err[256];
+	gid_t gid = (gid_t)-1;
+
+	if (!(p->set & ((1u << FN_K_MODE) | (1u << FN_K_GROUP))))
+		return NULL;
+	if (vp->type != FN_BACKEND_VHOST_USER)
+		return reply_error("vnic set %s: mode and group apply to vhost-user sockets, not to tap",
+				   cmd->name);
+	uint32_t mode = p->set & (1u << FN_K_MODE) ? p->mode : vp->mode;
+	const char *group = p->set & (1u << FN_K_GROUP) ? p->group : vp->group;
+	if (group[0] && fnd_group_lookup(group, &gid, err, sizeof(err)) != 0)
+		return reply_error("vnic set %s: %s", cmd->name, err);
+	if (fnd_sock_perm(vp->path, mode, gid, err, sizeof(err)) != 0)
+		return reply_error("vnic set %s: %s", cmd->name, err);
+	vp->mode = mode;
+	snprintf(vp->group, sizeof(vp->group), "%s", group);
+	return NULL;
+}
+
 static json_t *
 vnic_set(const struct fn_cmd *cmd)
 {
@@ -223,7 +276,8 @@ vnic_set(const struct fn_cmd *cmd)
 		return reply_error("vnic set: no vnic named \"%s\"", cmd->name);
 	struct fn_vnic_conf c = fnd.sw->vnics[id].conf;
 	if ((bad = conf_merge("set", &cmd->p, &c)) ||
-	    (bad = conf_validate("set", cmd->name, id, &c)))
+	    (bad = conf_validate("set", cmd->name, id, &c)) ||
+	    (bad = perm_set(cmd, &fnd.vports[id])))
 		return bad;
 	rte_ticketlock_lock(&fnd.round);
 	int rc = fn_switch_vnic_update(fnd.sw, (uint32_t)id, &c, rte_rdtsc());
@@ -269,7 +323,7 @@ vnic_json(uint32_t id)
 	const struct fn_vnic_conf *c = &fnd.sw->vnics[id].conf;
 	char mac[18];
 
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
 		"name", vp->name, "mac", fn_mac_format(c->mac, mac),
 		"backend", vp->type == FN_BACKEND_VHOST_USER ? "vhost-user" : "tap",
 		"path", vp->path, "uplink", uplink_name(c->uplink),
@@ -279,6 +333,13 @@ vnic_json(uint32_t id)
 		"tx_rate", (json_int_t)c->tx_rate, "tx_burst", (json_int_t)c->tx_burst,
 		"tx_pps", (json_int_t)c->tx_pps, "tx_pps_burst", (json_int_t)c->tx_pps_burst,
 		"local", c->local, "connected", vp->ready);
+	if (vp->type == FN_BACKEND_VHOST_USER) {
+		char m[8];
+		snprintf(m, sizeof(m), "%04o", (unsigned)vp->mode);
+		json_object_set_new(o, "mode", json_string(m));
+		json_object_set_new(o, "group", vp->group[0] ? json_string(vp->group) : json_null());
+	}
+	return o;
 }
 
 static json_t *

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -20,12 +22,20 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include "fnd.h"
+#include "fnd_sock.h"
 
 struct fnd fnd;
 
 static const char usage[] =
 "usage: fairnicd [OPTIONS] [DPDK EAL OPTIONS]\n"
-"  --ctl PATH            control socket (default /run/fairnic/ctl.sock, mode 0600)\n"
+"  --ctl PATH            control socket (default /run/fairnic/ctl.sock, mode 0600);\n"
+"                        one fairnicd per PATH (lock file PATH.lock)\n"
+"  --ctl-group GROUP     group of the control socket, which is then mode 0660\n"
+"  --ctl-max-clients N   control connections served at once (default 256)\n"
+"  --ctl-idle-timeout S  close control connections idle for S seconds\n"
+"                        (default 60, 0 = never)\n"
+"  --vhost-mode MODE     mode of vhost-user sockets, octal (default 0660)\n"
+"  --vhost-group GROUP   group of vhost-user sockets (default: fairnicd's)\n"
 "  --uplink NAME=DEVARGS an uplink: any DPDK device, e.g. 0000:01:00.0,\n"
 "                        net_af_xdp0,iface=eth0  net_af_packet0,iface=eth0\n"
 "                        net_tap0,iface=fn0  net_memif0,...  net_null0\n"
@@ -39,6 +49,11 @@ static const char usage[] =
 
 struct opts {
 	const char *ctl;
+	const char *ctl_group;
+	const char *vhost_group;
+	uint32_t vhost_mode;
+	uint32_t ctl_max_clients;
+	uint32_t ctl_idle_s;
 	const char *config;
 	uint32_t max_vnics;
 	uint32_t mbufs;
@@ -61,7 +76,10 @@ parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv
 		}
 		int ours = !strcmp(a, "--ctl") || !strcmp(a, "--uplink") ||
 			   !strcmp(a, "--config") || !strcmp(a, "--max-vnics") ||
-			   !strcmp(a, "--mbufs");
+			   !strcmp(a, "--mbufs") || !strcmp(a, "--ctl-group") ||
+			   !strcmp(a, "--vhost-group") || !strcmp(a, "--vhost-mode") ||
+			   !strcmp(a, "--ctl-max-clients") ||
+			   !strcmp(a, "--ctl-idle-timeout");
 		if (!ours) {
 			eal_argv[n++] = argv[i];
 			continue;
@@ -73,6 +91,28 @@ parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv
 		i++;
 		if (!strcmp(a, "--ctl")) {
 			o->ctl = val;
+		} else if (!strcmp(a, "--ctl-group") || !strcmp(a, "--vhost-group")) {
+			if (!fn_cmd_name_valid(val)) {
+				fprintf(stderr, "fairnicd: %s: bad group \"%s\"\n", a, val);
+				return -1;
+			}
+			*(!strcmp(a, "--ctl-group") ? &o->ctl_group : &o->vhost_group) = val;
+		} else if (!strcmp(a, "--vhost-mode")) {
+			char *end;
+			unsigned long m = strtoul(val, &end, 8);
+			if (*val == '\0' || *end || m > 0777) {
+				fprintf(stderr, "fairnicd: --vhost-mode: bad mode \"%s\" (octal, 0..0777)\n", val);
+				return -1;
+			}
+			o->vhost_mode = (uint32_t)m;
+		} else if (!strcmp(a, "--ctl-idle-timeout")) {
+			char *end;
+			unsigned long v = strtoul(val, &end, 10);
+			if (*val == '\0' || *end || v > 86400) {
+				fprintf(stderr, "fairnicd: --ctl-idle-timeout: bad value \"%s\" (0..86400 s)\n", val);
+				return -1;
+			}
+			o->ctl_idle_s = (uint32_t)v;
 		} else if (!strcmp(a, "--config")) {
 			o->config = val;
 		} else if (!strcmp(a, "--uplink")) {
@@ -85,12 +125,15 @@ parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv
 		} else {
 			char *end;
 			unsigned long v = strtoul(val, &end, 10);
-			uint32_t max = !strcmp(a, "--mbufs") ? 1u << 22 : FND_MAX_VNICS;
+			uint32_t max = !strcmp(a, "--mbufs") ? 1u << 22 :
+				       !strcmp(a, "--ctl-max-clients") ? 4096 : FND_MAX_VNICS;
 			if (*end || v == 0 || v > max) {
 				fprintf(stderr, "fairnicd: %s: bad value \"%s\" (1..%u)\n", a, val, max);
 				return -1;
 			}
-			*(!strcmp(a, "--mbufs") ? &o->mbufs : &o->max_vnics) = (uint32_t)v;
+			*(!strcmp(a, "--mbufs") ? &o->mbufs :
+			  !strcmp(a, "--ctl-max-clients") ? &o->ctl_max_clients :
+			  &o->max_vnics) = (uint32_t)v;
 		}
 	}
 	*eal_argc = n;
@@ -154,7 +197,8 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { .ctl = "/run/fairnic/ctl.sock", .max_vnics = 4096,
-			  .mbufs = 65535 };
+			  .mbufs = 65535, .vhost_mode = 0660, .ctl_max_clients = 256,
+			  .ctl_idle_s = 60 };
 	char **eal_argv = calloc((size_t)argc + 1, sizeof(char *));
 	int eal_argc;
 
@@ -163,8 +207,37 @@ main(int argc, char **argv)
 		free(eal_argv);
 		return 2;
 	}
+	/* Before any socket or device is touched: one daemon per --ctl. */
+	char err[512];
+	int lock = fnd_instance_lock(o.ctl, err, sizeof(err));
+	if (lock < 0) {
+		fprintf(stderr, "fairnicd: %s\n", err);
+		free(eal_argv);
+		return 1;
+	}
+	if (fnd_sock_canon(o.ctl, fnd.ctl_path, sizeof(fnd.ctl_path), err, sizeof(err)) != 0) {
+		fprintf(stderr, "fairnicd: --ctl: %s\n", err);
+		free(eal_argv);
+		return 1;
+	}
+	/* Sockets are created at most 0600 and then given the mode asked
+	 * for, whatever umask we were started with (fnd_sock.h). */
+	umask(0177);
+	fnd.vhost_mode = o.vhost_mode;
+	snprintf(fnd.vhost_group, sizeof(fnd.vhost_group), "%s", o.vhost_group ? o.vhost_group : "");
+	snprintf(fnd.ctl_group, sizeof(fnd.ctl_group), "%s", o.ctl_group ? o.ctl_group : "");
+	fnd.ctl_max_clients = o.ctl_max_clients;
+	fnd.ctl_idle_ms = o.ctl_idle_s * 1000;
+	gid_t gid;
+	if ((o.vhost_group && fnd_group_lookup(o.vhost_group, &gid, err, sizeof(err)) != 0) ||
+	    (o.ctl_group && fnd_group_lookup(o.ctl_group, &gid, err, sizeof(err)) != 0)) {
+		fprintf(stderr, "fairnicd: %s\n", err);
+		free(eal_argv);
+		return 1;
+	}
 	int rc = run(&o, eal_argc, eal_argv);
 	free(eal_argv);
+	close(lock);
 	return rc;
 }
 

@@ -26,6 +26,7 @@
 #include <rte_log.h>
 #include <rte_vhost.h>
 #include "fnd.h"
+#include "fnd_sock.h"
 
 /* DPDK 22.11's vhost library watches all its sockets in one fdset of
  * 1024 entries (listening sockets and connections alike). */
@@ -99,18 +100,12 @@ static const struct rte_vhost_device_ops vhost_ops = {
 };
 
 int
-fnd_vhost_add(const char *path, char *err, size_t len)
+fnd_vhost_add(const char *path, uint32_t mode, gid_t gid, char *err, size_t len)
 {
-	struct stat st;
-
-	/* A socket left behind by a previous run would make bind() fail. */
-	if (stat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, len, "%s exists and is not a socket", path);
-			return -1;
-		}
-		unlink(path);
-	}
+	/* A stale socket left by a previous run is removed; a live one, or
+	 * anything else, is refused (fnd_sock.h). */
+	if (fnd_sock_claim(path, err, len) != 0)
+		return -1;
 	if (n_vhost_sockets >= VHOST_FDSET_SIZE - 1) {
 		snprintf(err, len, "DPDK's vhost library serves at most %u vhost-user sockets",
 			 VHOST_FDSET_SIZE - 1);
@@ -126,6 +121,12 @@ fnd_vhost_add(const char *path, char *err, size_t len)
 		rte_vhost_driver_unregister(path);
 		snprintf(err, len, "cannot listen on vhost-user socket %s (directory missing or not writable, or DPDK's vhost fd limit of %u sockets+connections reached)",
 			 path, VHOST_FDSET_SIZE);
+		return -1;
+	}
+	/* Created under umask 0177 (fnd_main.c): now the mode asked for. */
+	if (fnd_sock_perm(path, mode, gid, err, len) != 0) {
+		rte_vhost_driver_unregister(path);
+		unlink(path);
 		return -1;
 	}
 	n_vhost_sockets++;

@@ -83,7 +83,7 @@ class Daemon:
     """fairnicd on the data-plane core (CPU 1), uplinks as net_vhost ports
     that the traffic process connects to as the wire."""
 
-    def __init__(self, tmpdir, uplinks=("up0",), extra=(), config=None):
+    def __init__(self, tmpdir, uplinks=("up0",), extra=(), config=None, umask=None):
         self.tmp = str(tmpdir)
         self.ctl_path = os.path.join(self.tmp, "ctl.sock")
         self.prefix = "fnd" + uuid.uuid4().hex[:8]
@@ -96,7 +96,8 @@ class Daemon:
             args += ["--config", config]
         args += list(extra)
         self.log = open(os.path.join(self.tmp, "fairnicd.log"), "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=None if umask is None else lambda: os.umask(umask))
         wait_for(lambda: os.path.exists(self.ctl_path) or self.proc.poll() is not None,
                  30, "fairnicd control socket")
         assert self.proc.poll() is None, self.logtext()
