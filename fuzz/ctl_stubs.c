@@ -18,6 +18,12 @@
  * machine). Groups: root 0, kvm 36, fairnic 4000, nopriv 4242, or a
  * number; setting gid 4242 fails as chown(2) does for a non-member.
  *
+ * The counters kept outside fairnic (fnd_extstats.c: an uplink port's
+ * drops from ethdev, a tap's kernel drops from sysfs) are fakes too: they
+ * grow with stub_tick(), which the harness calls when it plays the data
+ * plane; up1's port stats cannot be read, nor can a tap's whose name
+ * contains "ns" (as if moved to another network namespace).
+ *
  * The backends are deterministic: adding one whose path or interface name
  * contains "fail", or with gid 4242, fails (with fnd_vhost.c's message,
  * the path quoted as it is), so the rollback of `vnic add` is reached.
@@ -48,6 +54,7 @@ int __wrap_fnd_sock_perm(const char *path, mode_t mode, gid_t gid, char *err,
 int __wrap_fnd_group_lookup(const char *name, gid_t *gid, char *err, size_t len);
 uint32_t stub_tap_count(void);
 int stub_tap_registered(uint32_t id);
+void stub_tick(void);
 
 #define STUB_MAX_SOCKETS 64
 
@@ -65,6 +72,7 @@ static struct {
 static uint32_t n_vhost;
 static uint8_t tap_on[FND_MAX_VNICS];
 static uint32_t n_tap;
+static uint64_t ticks;
 
 #define STUB_CHECK(c)                                                          \
 	do {                                                                   \
@@ -78,6 +86,7 @@ static uint32_t n_tap;
 void
 stub_reset(void)
 {
+	ticks = 0;
 	n_vhost = 0;
 	n_tap = 0;
 	memset(tap_on, 0, sizeof(tap_on));
@@ -243,6 +252,37 @@ __wrap_fnd_group_lookup(const char *name, gid_t *gid, char *err, size_t len)
 	}
 	snprintf(err, len, "no group named \"%s\"", name);
 	return -1;
+}
+
+/* ---- fnd_extstats.c ----------------------------------------------------- */
+
+void
+stub_tick(void)
+{
+	ticks++;
+}
+
+int
+fnd_uplink_port_drops(uint16_t u, uint64_t out[FND_PORT_DROPS])
+{
+	STUB_CHECK(u < fnd.n_uplinks);
+	if (fnd.uplinks[u].port != 0)
+		return -1;
+	for (int k = 0; k < FND_PORT_DROPS; k++)
+		out[k] = ticks * (uint64_t)(k + 1);
+	return 0;
+}
+
+int
+fnd_tap_kernel_drops(const char *ifname, uint64_t out[FND_TAP_DROPS])
+{
+	/* sysfs reads: slow work, never under the round lock. */
+	STUB_CHECK(!rte_ticketlock_is_locked(&fnd.round));
+	if (strstr(ifname, "ns") != NULL)
+		return -1;
+	for (int k = 0; k < FND_TAP_DROPS; k++)
+		out[k] = ticks * (uint64_t)(k + 2) + strlen(ifname);
+	return 0;
 }
 
 /* ---- DPDK library calls of fnd_ctl.c ------------------------------------ */

@@ -5,11 +5,13 @@
  *
  * Under test: fnd_ctl_request() (fnd_ctl_req.c: one JSON request line ->
  * reply object), fnd_ctl_exec() (fnd_ctl.c: the dispatcher, applying
- * commands to the global `struct fnd fnd`), the grammar (fn_cmd.c) and the
- * switch's control half (fn_switch.c, fn_fib.c), linked from src/ as they
- * are. DPDK is not linked: ctl_stubs.c supplies the four DPDK library
- * calls of fnd_ctl.c and fake vhost-user / tap backends that record what
- * the daemon registered.
+ * commands to the global `struct fnd fnd`), the grammar (fn_cmd.c), the
+ * socket-path rules (fnd_sock.c) and the switch's control half
+ * (fn_switch.c, fn_fib.c), linked from src/ as they are. DPDK is not
+ * linked: ctl_stubs.c supplies the four DPDK library calls of fnd_ctl.c,
+ * fake vhost-user / tap backends that record what the daemon registered
+ * (socket paths, modes and groups; tap ports), and fakes of the two
+ * fnd_sock.c functions that touch the system (chmod/chown, group names).
  *
  * The input is a header line and then requests, one per line, run in
  * order against one daemon set up fresh for every input (fnd filled like
@@ -22,10 +24,15 @@
  *  - (byte >> 1) % 3: the state before the first request: an empty table,
  *    three vNICs a, b, c (both uplinks, a VLAN, a tap, limits, one MAC in
  *    two VLANs), or fifteen vNICs (one slot free, so "table full" is one
- *    add away).
+ *    add away);
+ *  - bit 6: the daemon runs with --vhost-mode 0600 --vhost-group fairnic
+ *    instead of the defaults (0660, the daemon's group).
+ * The control socket is /tmp/fn-ctl.sock (canonicalized as fnd_main.c
+ * does), so that `vnic add` can be pointed at it.
  * Before every request the data plane is played by bumping the counters
- * of every vNIC in use and of both uplinks, so that `stats reset` and a
- * wrongly reset counter are visible.
+ * of every vNIC in use and of both uplinks, and the fake counters kept
+ * outside fairnic (ports' and taps' drops, ctl_stubs.c), so that
+ * `stats reset` and a wrongly reset counter are visible.
  *
  * Checks, after every request:
  *  - the reply: a JSON object with a boolean "ok"; when true, "data" and
@@ -39,19 +46,28 @@
  *    everything control-visible is snapshot before the request and, when
  *    the reply says ok: false, compared after it: for every slot of the
  *    table, in_use (switch and vport), and for slots in use the vport
- *    (name, backend, path, vid, ready, port), the conf, the data plane's
+ *    (name, backend, path, vid, ready, port, mode, group), the socket's
+ *    mode and group as set through the backend, the conf, the data plane's
  *    copy of the address, the limit profiles and bucket state, the domain
- *    links, the counters, and the fib lookup of its (uplink, vlan, mac);
- *    sw->n_vnics; fnd.n_active and fnd.active[]; the uplink counters; the
- *    fib as a map (count and every entry); the backends registered;
+ *    links, the counters and the baseline of a tap's kernel counters,
+ *    and the fib lookup of its (uplink, vlan, mac);
+ *    sw->n_vnics; fnd.n_active and fnd.active[]; the uplink counters and
+ *    port-drop baselines; the fib as a map (count and every entry); the
+ *    backends registered;
  *  - read-only commands (vnic show, uplink show, stats, help) change
- *    nothing either, and what they return matches the table;
+ *    nothing either, and what they return matches the table (stats: the
+ *    core's counters, a tap's kernel drops and up0's port drops since the
+ *    last reset, null for a tap that cannot be read);
  *  - an accepted command changed only what it names: `vnic add` one free
  *    slot, now holding exactly the configuration asked for (unspecified
- *    keys at their documented defaults, bursts resolved as documented);
- *    `vnic set` the named vNIC's conf only, keys given take the new value,
- *    the rest keep theirs (a new rate without a burst gets the default
- *    burst); `vnic del` one slot; `stats reset [NAME]` counters only;
+ *    keys at their documented defaults, bursts resolved as documented,
+ *    the socket path in canonical form, mode and group as given or the
+ *    daemon's defaults); `vnic set` the named vNIC's conf, mode and group
+ *    only, keys given take the new value, the rest keep theirs (a new rate
+ *    without a burst gets the default burst); mode and group are refused
+ *    for tap vNICs; `vnic del` one slot; `stats reset [NAME]` counters
+ *    and baselines only (zeroed / rebased to the current outside values,
+ *    unchanged where those cannot be read);
  *  - requests that cannot fail do not: del/show/stats/reset of an
  *    existing vNIC, `uplink show`, `help`;
  *  - consistency of the whole state, whatever the reply: the round lock
@@ -63,7 +79,8 @@
  *    starts at its fib head and holds exactly its members; the fib holds
  *    exactly one entry per vNIC plus one per non-empty domain; the
  *    backends registered are exactly those of the vNICs in use (no
- *    socket leaked by a failed add, none left behind by a delete).
+ *    socket leaked by a failed add, none left behind by a delete), each
+ *    socket with the mode and group its vNIC shows.
  *
  * A failed check prints the request and what failed, and aborts, which
  * libFuzzer reports as a crash. Replay one with build/fuzz/fuzz_ctl FILE;
@@ -80,6 +97,7 @@
 #include <jansson.h>
 
 #include "fnd.h"
+#include "fnd_sock.h"
 
 #define NV       16                      /* --max-vnics of the daemon */
 #define HZ       UINT64_C(2000000000)    /* rte_get_tsc_hz() stand-in */
@@ -94,8 +112,10 @@ void stub_reset(void);
 struct rte_mempool *stub_pool(void);
 uint32_t stub_vhost_count(void);
 int stub_vhost_find(const char *path);
+int stub_vhost_perm(const char *path, uint32_t *mode, gid_t *gid);
 uint32_t stub_tap_count(void);
 int stub_tap_registered(uint32_t id);
+void stub_tick(void);
 
 /* The request being run, printed when a check fails. */
 static const char *cur_line;
@@ -149,9 +169,9 @@ setup_cmd(const char *text)
 
 /* A daemon as fnd_main.c leaves it before --config, then `level` seeds. */
 static void
-daemon_init(unsigned level)
+daemon_init(unsigned level, bool alt)
 {
-	char cmd[256];
+	char cmd[256], err[256];
 
 	memset(&fnd, 0, sizeof(fnd));
 	stub_reset();
@@ -171,13 +191,19 @@ daemon_init(unsigned level)
 		fnd.uplinks[u].port = u;
 	}
 	fnd.n_uplinks = NU;
+	CHECK(fnd_sock_canon("/tmp/fn-ctl.sock", fnd.ctl_path,
+			     sizeof(fnd.ctl_path), err, sizeof(err)) == 0);
+	fnd.vhost_mode = alt ? 0600 : 0660;
+	snprintf(fnd.vhost_group, sizeof(fnd.vhost_group), "%s",
+		 alt ? "fairnic" : "");
 	if (level == 0)
 		return;
 	setup_cmd("vnic add a mac 52:54:00:00:00:01 vhost-user /tmp/fn-a.sock");
 	setup_cmd("vnic add b mac 52:54:00:00:00:02 tap fnb uplink up1 vlan 10 "
 		  "rx-rate 10mbit tx-pps 1000");
 	setup_cmd("vnic add c mac 52:54:00:00:00:01 vhost-user /tmp/fn-c.sock "
-		  "vlan 100 local off rx-pps 24000 tx-rate 1gbit tx-burst 64kb");
+		  "vlan 100 local off rx-pps 24000 tx-rate 1gbit tx-burst 64kb "
+		  "mode 0600 group kvm");
 	if (level == 1)
 		return;
 	for (unsigned i = 3; i < NV - 1; i++) {
@@ -212,6 +238,7 @@ traffic(void)
 	for (int u = 0; u < NU; u++)
 		for (int k = 0; k < FN_UC_MAX; k++)
 			fnd.sw->uplink_ctr[u][k] += 1 + (uint64_t)k;
+	stub_tick();    /* and the counters kept outside fairnic */
 }
 
 /* ---- snapshots ---------------------------------------------------------- */
@@ -229,6 +256,9 @@ struct vsnap {
 	struct fn_tb tb[4];
 	uint64_t ctr[FN_VC_MAX];
 	uint32_t fib;                   /* lookup of (uplink, vlan, mac) */
+	int sock;                       /* its socket registered: 0, else -1 */
+	uint32_t sock_mode;             /* and its mode and group */
+	gid_t sock_gid;
 };
 
 struct snap {
@@ -237,6 +267,7 @@ struct snap {
 	uint32_t active[NV];
 	struct vsnap v[NV];
 	uint64_t uctr[NU][FN_UC_MAX];
+	uint64_t ubase[NU][FND_PORT_DROPS];     /* fnd.uplinks[].drops_base */
 	uint32_t fib_count;
 	struct fn_fib_slot fib[FIB_SLOTS];
 	uint32_t n_vhost, n_tap;
@@ -277,8 +308,13 @@ snap_take(struct snap *s)
 		memcpy(t->ctr, v->ctr, sizeof(t->ctr));
 		t->fib = fn_fib_lookup(sw->fib, v->conf.uplink, v->conf.vlan,
 				       v->conf.mac);
+		t->sock = t->vp.type == FN_BACKEND_VHOST_USER
+			  ? stub_vhost_perm(t->vp.path, &t->sock_mode, &t->sock_gid)
+			  : -1;
 	}
 	memcpy(s->uctr, sw->uplink_ctr, sizeof(s->uctr));
+	for (int u = 0; u < NU; u++)
+		memcpy(s->ubase[u], fnd.uplinks[u].drops_base, sizeof(s->ubase[u]));
 	s->fib_count = sw->fib->count;
 	memcpy(s->fib, sw->fib->slots, (sw->fib->mask + 1) * sizeof(s->fib[0]));
 	s->n_vhost = stub_vhost_count();
@@ -299,10 +335,12 @@ snap_find(const struct snap *s, const char *name)
 static bool
 vport_eq(const struct fnd_vport *a, const struct fnd_vport *b)
 {
+	/* tap_drops_base is a counter's: check_same() compares it. */
 	return a->in_use == b->in_use && a->ready == b->ready &&
 	       a->type == b->type && strcmp(a->name, b->name) == 0 &&
 	       strcmp(a->path, b->path) == 0 && a->vid == b->vid &&
-	       a->port == b->port;
+	       a->port == b->port && a->mode == b->mode &&
+	       strcmp(a->group, b->group) == 0;
 }
 
 static bool
@@ -334,7 +372,7 @@ lim_eq(const struct fn_vnic_limits *a, const struct fn_vnic_limits *b)
 
 /* What check_same() may skip. */
 #define SAME_ALL      0
-#define SAME_NO_CTR   1   /* counters (stats reset) */
+#define SAME_NO_CTR   1   /* counters and their baselines (stats reset) */
 #define SAME_NO_FIB   2   /* fib map and domain links (vnic set) */
 #define SAME_NO_TABLE 4   /* n_vnics, active[], backends too (add, del) */
 
@@ -361,14 +399,21 @@ check_same(const struct snap *a, const struct snap *b, uint32_t skip, int flags)
 			CHECK_SLOT(x->tb[k].tokens == y->tb[k].tokens &&
 				   x->tb[k].last == y->tb[k].last, i);
 		CHECK_SLOT(x->fib == y->fib, i);
+		CHECK_SLOT(x->sock == y->sock && x->sock_mode == y->sock_mode &&
+			   x->sock_gid == y->sock_gid, i);
 		if (fib)
 			CHECK_SLOT(x->dom_next == y->dom_next &&
 				   x->dom_prev == y->dom_prev, i);
-		if (!(flags & SAME_NO_CTR))
+		if (!(flags & SAME_NO_CTR)) {
 			CHECK_SLOT(memcmp(x->ctr, y->ctr, sizeof(x->ctr)) == 0, i);
+			CHECK_SLOT(memcmp(x->vp.tap_drops_base, y->vp.tap_drops_base,
+					  sizeof(x->vp.tap_drops_base)) == 0, i);
+		}
 	}
-	if (!(flags & SAME_NO_CTR))
+	if (!(flags & SAME_NO_CTR)) {
 		CHECK(memcmp(a->uctr, b->uctr, sizeof(a->uctr)) == 0);
+		CHECK(memcmp(a->ubase, b->ubase, sizeof(a->ubase)) == 0);
+	}
 	CHECK(a->n_uplinks == b->n_uplinks && a->pool == b->pool);
 	if (!(flags & SAME_NO_TABLE)) {
 		CHECK(a->n_vnics == b->n_vnics);
@@ -427,9 +472,17 @@ check_state(void)
 				   strcmp(wp->path, vp->path) != 0, i);
 		}
 		if (vp->type == FN_BACKEND_VHOST_USER) {
+			uint32_t mode;
+			gid_t gid, want = (gid_t)-1;
+			char err[256];
 			vhost++;
 			CHECK_SLOT(!vp->ready, i);   /* no guest ever connects */
-			CHECK_SLOT(stub_vhost_find(vp->path) >= 0, i);
+			CHECK_SLOT(stub_vhost_perm(vp->path, &mode, &gid) == 0, i);
+			CHECK_SLOT(mode == vp->mode, i);
+			if (vp->group[0])
+				CHECK_SLOT(fnd_group_lookup(vp->group, &want, err,
+							    sizeof(err)) == 0, i);
+			CHECK_SLOT(gid == want, i);
 		} else {
 			tap++;
 			CHECK_SLOT(vp->ready, i);
@@ -567,21 +620,60 @@ check_vnic_show(json_t *data, const struct snap *s, int only)
 		      json_is_true(json_object_get(o, "local")) == c->local);
 		CHECK(json_is_boolean(json_object_get(o, "connected")) &&
 		      json_is_true(json_object_get(o, "connected")) == v->vp.ready);
+		if (v->vp.type == FN_BACKEND_TAP) {
+			CHECK(json_object_get(o, "mode") == NULL);
+			CHECK(json_object_get(o, "group") == NULL);
+			continue;
+		}
+		char mode[8];
+		json_t *group = json_object_get(o, "group");
+		snprintf(mode, sizeof(mode), "%04o", (unsigned)v->vp.mode);
+		CHECK(strcmp(jstr(o, "mode"), mode) == 0);
+		CHECK(v->vp.group[0] ? json_is_string(group) &&
+		      strcmp(json_string_value(group), v->vp.group) == 0 :
+		      json_is_null(group));
 	}
+}
+
+/* fnd_ctl.c's since(): a source below its baseline was reset. */
+static uint64_t
+since(uint64_t now, uint64_t base)
+{
+	return now >= base ? now - base : now;
 }
 
 static void
 check_stats(json_t *data, const struct snap *s, int only)
 {
+	static const int tap_ctr[FND_TAP_DROPS] = { FN_VC_tx_drop_tap_kernel,
+		FN_VC_rx_drop_tap_kernel };
+	static const int port_ctr[FND_PORT_DROPS] = { FN_UC_rx_drop_ring_full,
+		FN_UC_rx_drop_nombuf, FN_UC_rx_drop_errors };
 	json_t *arr = shown_vnics(data, s, only);
-	size_t k = 0;
+	uint64_t d[FND_PORT_DROPS > FND_TAP_DROPS ? FND_PORT_DROPS : FND_TAP_DROPS];
+	size_t n = 0;
 
 	for (int i = 0; i < NV; i++) {
-		if (!s->v[i].in_use || (only >= 0 && i != only))
+		const struct vsnap *v = &s->v[i];
+		if (!v->in_use || (only >= 0 && i != only))
 			continue;
-		json_t *o = json_array_get(arr, k++);
+		json_t *o = json_array_get(arr, n++);
 		for (int c = 0; c < FN_VC_MAX; c++)
-			CHECK(jint(o, fn_vnic_counter_names[c]) == (int64_t)s->v[i].ctr[c]);
+			if (v->vp.type != FN_BACKEND_TAP ||
+			    (c != tap_ctr[0] && c != tap_ctr[1]))
+				CHECK(jint(o, fn_vnic_counter_names[c]) == (int64_t)v->ctr[c]);
+		if (v->vp.type != FN_BACKEND_TAP)
+			continue;
+		/* A tap's kernel drops since the last reset, null if unreadable. */
+		bool ok = fnd_tap_kernel_drops(v->vp.path, d) == 0;
+		for (int k = 0; k < FND_TAP_DROPS; k++) {
+			const char *key = fn_vnic_counter_names[tap_ctr[k]];
+			if (ok)
+				CHECK(jint(o, key) == (int64_t)since(d[k],
+					v->vp.tap_drops_base[k]));
+			else
+				CHECK(json_is_null(json_object_get(o, key)));
+		}
 	}
 	if (only >= 0) {
 		CHECK(json_object_get(data, "uplinks") == NULL);
@@ -592,8 +684,15 @@ check_stats(json_t *data, const struct snap *s, int only)
 	for (size_t u = 0; u < NU; u++) {
 		json_t *o = json_array_get(ul, u);
 		CHECK(strcmp(jstr(o, "name"), fnd.uplinks[u].name) == 0);
-		for (int c = 0; c < FN_UC_MAX; c++)
-			CHECK(jint(o, fn_uplink_counter_names[c]) == (int64_t)s->uctr[u][c]);
+		/* The port's own drops since the last reset, when readable. */
+		bool ok = fnd_uplink_port_drops((uint16_t)u, d) == 0;
+		for (int c = 0; c < FN_UC_MAX; c++) {
+			int64_t want = (int64_t)s->uctr[u][c];
+			for (int k = 0; ok && k < FND_PORT_DROPS; k++)
+				if (c == port_ctr[k])
+					want = (int64_t)since(d[k], s->ubase[u][k]);
+			CHECK(jint(o, fn_uplink_counter_names[c]) == want);
+		}
 	}
 	json_t *pool = json_object_get(data, "pool");
 	CHECK(jint(pool, "size") == 8191 && jint(pool, "in_use") == 1234);
@@ -680,13 +779,27 @@ conf_expect(const struct fn_cmd *cmd, struct fn_vnic_conf *c)
 		c->tx_pps_burst = max_u64(c->tx_pps / 100, 32);
 }
 
+/* The vport `cmd` asks for, from `vp` (add: the defaults). */
+static void
+vport_expect(const struct fn_cmd *cmd, struct fnd_vport *vp)
+{
+	if (cmd->p.set & (1u << FN_K_MODE))
+		vp->mode = cmd->p.mode;
+	if (cmd->p.set & (1u << FN_K_GROUP))
+		snprintf(vp->group, sizeof(vp->group), "%s", cmd->p.group);
+}
+
 /* The request was accepted: it did what it says and nothing else. */
 static void
 check_accepted(const struct fn_cmd *cmd, const struct snap *a,
 	       const struct snap *b, json_t *data)
 {
 	int id = cmd->name[0] ? snap_find(a, cmd->name) : -1;
+	bool perm = cmd->p.set & ((1u << FN_K_MODE) | (1u << FN_K_GROUP));
 	struct fn_vnic_conf want;
+	struct fnd_vport vp;
+	uint64_t d[FND_TAP_DROPS];
+	char err[256];
 
 	switch (cmd->op) {
 	case FN_CMD_VNIC_ADD:
@@ -701,17 +814,37 @@ check_accepted(const struct fn_cmd *cmd, const struct snap *a,
 					      .local = true };
 		conf_expect(cmd, &want);
 		CHECK(conf_eq(&b->v[id].conf, &want));
-		CHECK(b->v[id].vp.type == cmd->p.backend);
-		CHECK(strcmp(b->v[id].vp.path, cmd->p.path) == 0);
+		vp = (struct fnd_vport){ .in_use = true, .type = cmd->p.backend,
+					 .vid = -1, .mode = fnd.vhost_mode };
+		snprintf(vp.name, sizeof(vp.name), "%s", cmd->name);
+		snprintf(vp.group, sizeof(vp.group), "%s", fnd.vhost_group);
+		if (cmd->p.backend == FN_BACKEND_TAP) {
+			CHECK(!perm);
+			snprintf(vp.path, sizeof(vp.path), "%s", cmd->p.path);
+			vp.ready = true;
+			vp.port = b->v[id].vp.port;
+		} else {
+			CHECK(fnd_sock_canon(cmd->p.path, vp.path, sizeof(vp.path),
+					     err, sizeof(err)) == 0);
+			CHECK(strcmp(vp.path, fnd.ctl_path) != 0);
+			vport_expect(cmd, &vp);
+		}
+		CHECK(vport_eq(&b->v[id].vp, &vp));
 		for (int k = 0; k < FN_VC_MAX; k++)
 			CHECK(b->v[id].ctr[k] == 0);
+		/* A new tap interface's kernel counters start at 0. */
+		for (int k = 0; k < FND_TAP_DROPS; k++)
+			CHECK(b->v[id].vp.tap_drops_base[k] == 0);
 		break;
 	case FN_CMD_VNIC_SET:
 		CHECK(id >= 0);
 		CHECK(json_is_null(data));
 		check_same(a, b, (uint32_t)id, SAME_NO_FIB);
 		CHECK(b->v[id].in_use);
-		CHECK(vport_eq(&a->v[id].vp, &b->v[id].vp));
+		CHECK(!perm || a->v[id].vp.type == FN_BACKEND_VHOST_USER);
+		vp = a->v[id].vp;
+		vport_expect(cmd, &vp);
+		CHECK(vport_eq(&b->v[id].vp, &vp));
 		CHECK(memcmp(a->v[id].ctr, b->v[id].ctr, sizeof(a->v[id].ctr)) == 0);
 		want = a->v[id].conf;
 		conf_expect(cmd, &want);
@@ -728,16 +861,27 @@ check_accepted(const struct fn_cmd *cmd, const struct snap *a,
 		CHECK(!cmd->name[0] || id >= 0);
 		CHECK(json_is_null(data));
 		check_same(a, b, NONE, SAME_NO_CTR);
+		/* Counters: zero. Outside counters: baseline = now if readable. */
 		for (int i = 0; i < NV; i++) {
-			if (!b->v[i].in_use)
+			const struct vsnap *x = &a->v[i], *y = &b->v[i];
+			bool reset = id < 0 || i == id;
+			if (!y->in_use)
 				continue;
 			for (int k = 0; k < FN_VC_MAX; k++)
-				CHECK_SLOT(b->v[i].ctr[k] == (id < 0 || i == id ?
-					   0 : a->v[i].ctr[k]), i);
+				CHECK_SLOT(y->ctr[k] == (reset ? 0 : x->ctr[k]), i);
+			if (y->vp.type != FN_BACKEND_TAP ||
+			    fnd_tap_kernel_drops(y->vp.path, d) != 0 || !reset)
+				memcpy(d, x->vp.tap_drops_base, sizeof(d));
+			CHECK_SLOT(memcmp(y->vp.tap_drops_base, d, sizeof(d)) == 0, i);
 		}
-		for (int u = 0; u < NU; u++)
+		for (int u = 0; u < NU; u++) {
+			uint64_t pd[FND_PORT_DROPS];
 			for (int k = 0; k < FN_UC_MAX; k++)
 				CHECK(b->uctr[u][k] == (id < 0 ? 0 : a->uctr[u][k]));
+			if (id >= 0 || fnd_uplink_port_drops((uint16_t)u, pd) != 0)
+				memcpy(pd, a->ubase[u], sizeof(pd));
+			CHECK(memcmp(b->ubase[u], pd, sizeof(pd)) == 0);
+		}
 		break;
 	case FN_CMD_VNIC_SHOW:
 		CHECK(!cmd->name[0] || id >= 0);
@@ -811,7 +955,8 @@ run_request(int argc, char *argv[], const char *line, size_t len, bool json)
 	snap_take(&after);
 #ifdef FUZZ_TRACE
 	char *trace = json_dumps(r, JSON_COMPACT);
-	fprintf(stderr, "%.*s => %s\n", (int)len, line, trace ? trace : "NULL");
+	fprintf(stderr, "%.*s => %s\n", (int)(len - (len && line[len - 1] == '\n')),
+		line, trace ? trace : "NULL");
 	free(trace);
 #endif
 	bool ok = check_reply(r);
@@ -906,7 +1051,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	bool config = data[0] & 1;
-	daemon_init((data[0] >> 1) % 3);
+	daemon_init((data[0] >> 1) % 3, data[0] & 0x40);
 	/* The header line is not a request. */
 	const char *nl = memchr(p, '\n', size);
 	p = nl ? nl + 1 : end;

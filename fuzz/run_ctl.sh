@@ -24,19 +24,23 @@ fi
 [ -n "$CC" ] || { echo "fuzz/run_ctl.sh: clang not found (apt-get install -y clang)" >&2; exit 2; }
 dpdk_cflags=$(pkg-config --cflags libdpdk) ||
 	{ echo "fuzz/run_ctl.sh: DPDK headers not found (apt-get install -y libdpdk-dev)" >&2; exit 2; }
-# The control path and what it uses; no DPDK library, no fnd_vhost.c.
-srcs="src/daemon/fnd_ctl.c src/daemon/fnd_ctl_req.c $(echo src/ctl/*.c src/core/*.c)"
+# The control path and what it uses; no DPDK library, no fnd_vhost.c; two
+# functions of fnd_sock.c are replaced by ctl_stubs.c's (see there).
+srcs="src/daemon/fnd_ctl.c src/daemon/fnd_ctl_req.c src/daemon/fnd_sock.c
+	$(echo src/ctl/*.c src/core/*.c)"
+wrap="-Wl,--wrap=fnd_sock_perm -Wl,--wrap=fnd_group_lookup"
 # shellcheck disable=SC2086
 $CC -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter $dpdk_cflags \
 	-Isrc/core -Isrc/ctl -Isrc/daemon \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer ${FUZZ_CTL_CFLAGS:-} \
-	fuzz/fuzz_ctl.c fuzz/ctl_stubs.c $srcs -ljansson -lm -o "$out/fuzz_ctl"
+	fuzz/fuzz_ctl.c fuzz/ctl_stubs.c $srcs $wrap -ljansson -lm -o "$out/fuzz_ctl"
 
 # ---- seed corpus ------------------------------------------------------------
 # First line: its first byte picks the framing and the starting state
 # (fuzz_ctl.c): '0' '2' '4' socket requests (JSON), '1' '3' '5' --config
-# lines; '0' '1' an empty table, '2' '3' vNICs a b c, '4' '5' fifteen vNICs.
+# lines; '0' '1' an empty table, '2' '3' vNICs a b c, '4' '5' fifteen vNICs;
+# 'p' 'q' (bit 6): fifteen vNICs, --vhost-mode 0600 --vhost-group fairnic.
 seed() {
 	printf '%s\n' "${@:2}" > "$corpus/seed-$1"
 }
@@ -60,6 +64,9 @@ seed json-set 2 \
 	'["vnic","set","a","tx-pps","1m"]' \
 	'["vnic","set","a","tx-pps-burst","10k"]' \
 	'["vnic","set","a","local","off"]' \
+	'["vnic","set","a","mode","0640"]' \
+	'["vnic","set","a","group","kvm"]' \
+	'["vnic","set","c","mode","600","group","4000","rx-pps","0"]' \
 	'["vnic","set","b","rx-rate","0","tx-pps","0","local","on"]' \
 	'["vnic","set","c","mac","52:54:00:00:00:02","uplink","up1","vlan","10"]' \
 	'["vnic","show","a"]' '["stats","reset","b"]' '["stats","show","b"]'
@@ -70,6 +77,15 @@ seed json-errors 2 \
 	'["vnic","add","d","mac","52:54:00:00:00:03","tap","failtap"]' \
 	'["vnic","add","d","mac","52:54:00:00:00:01","tap","fnd"]' \
 	'["vnic","add","d","mac","01:00:5e:00:00:01","tap","fnd"]' \
+	'["vnic","add","d","mac","52:54:00:00:00:03","tap","fnd","mode","0600"]' \
+	'["vnic","add","d","mac","52:54:00:00:00:03","vhost-user","/tmp/d.sock","group","nopriv"]' \
+	'["vnic","add","d","mac","52:54:00:00:00:03","vhost-user","/tmp/d.sock","group","nobody-here"]' \
+	'["vnic","add","d","mac","52:54:00:00:00:03","vhost-user","/tmp/fn-ctl.sock"]' \
+	'["vnic","add","d","mac","52:54:00:00:00:03","vhost-user","/tmp//./fn-a.sock"]' \
+	'["vnic","add","d","mac","52:54:00:00:00:03","vhost-user","/nonexistent/d.sock"]' \
+	'["vnic","add","d","mac","52:54:00:00:00:03","vhost-user","/tmp/"]' \
+	'["vnic","set","b","mode","0600"]' '["vnic","set","a","mode","1777"]' \
+	'["vnic","set","a","group","nopriv","rx-rate","1mbit"]' \
 	'["vnic","set","zz","rx-rate","1"]' \
 	'["vnic","set","a","rx-rate","10mbit","rx-burst","100"]' \
 	'["vnic","set","a","tx-rate","10mbit","tx-burst","1000b"]' \
@@ -102,7 +118,10 @@ seed json-full 4 \
 	'["vnic","del","v3"]' \
 	'["vnic","add","y","mac","52:54:00:00:02:02","tap","fny","vlan","10"]' \
 	'["stats","reset"]' '["stats","reset","a"]' '["stats","a"]' \
-	'["vnic","show","b"]' '["uplink","show"]' '["help"]'
+	'["vnic","show","b"]' '["uplink","show"]' '["help"]' \
+	'["vnic","add","z","mac","52:54:00:00:02:03","tap","fnns"]' \
+	'["vnic","del","v6"]' '["vnic","add","z","mac","52:54:00:00:02:03","tap","fnns"]' \
+	'["stats"]' '["stats","reset","b"]' '["stats","reset","z"]' '["stats"]'
 seed cfg-empty 1 \
 	'# fairnicd --config' \
 	'vnic add a mac 52:54:00:00:00:01 vhost-user /tmp/x.sock rx-rate 1gbit' \
@@ -115,6 +134,10 @@ seed cfg-abc 3 \
 	'vnic set c vlan none' \
 	'vnic add d mac 52:54:00:00:00:04 vhost-user /tmp/fail' \
 	'vnic del c' 'stats' 'uplink show' 'help'
+seed cfg-alt q \
+	'vnic add x mac 52:54:00:00:02:01 vhost-user x.sock' \
+	'vnic add y mac 52:54:00:00:02:02 vhost-user ../tmp/y.sock mode 0666' \
+	'vnic set x group root' 'vnic show'
 seed cfg-full 5 \
 	'vnic add x mac 52:54:00:00:02:01 tap fnx' \
 	'vnic add y mac 52:54:00:00:02:02 tap fny' \
@@ -126,7 +149,9 @@ vlan none local on off up0 up1 up2 rx-rate rx-burst rx-pps rx-pps-burst
 tx-rate tx-burst tx-pps tx-pps-burst bit kbit mbit gbit tbit kibit mibit
 gibit tibit bps kbps mbps gbps tbps kibps mibps gibps tibps b k kb m mb g gb
 a b c v3 fail 0 1 4094 4095 1.5 1000000000000 10tbit 1gb
-52:54:00:00:00:01 52:54:00:00:00:02 01:00:5e:00:00:01 /tmp/x.sock"
+52:54:00:00:00:01 52:54:00:00:00:02 01:00:5e:00:00:01 /tmp/x.sock
+mode group 0600 0660 0777 root kvm fairnic nopriv 4242 /tmp/fn-ctl.sock
+/tmp/fn-a.sock ./ ../ // fnns"
 {
 	echo 'json_open="[\""'
 	echo 'json_sep="\",\""'

@@ -20,7 +20,9 @@
 	X(tx_drop_malformed,     "runt, truncated VLAN tag or oversize frame from the guest") \
 	X(tx_drop_uplink_full,   "uplink transmit queue stayed full") \
 	X(tx_drop_no_uplink,     "vNIC has no uplink, or its uplink is down") \
-	X(notifications,         "interrupts (eventfd kicks) sent to the guest")
+	X(notifications,         "interrupts (eventfd kicks) sent to the guest") \
+	X(tx_drop_tap_kernel,    "tap vNIC: frames from the kernel side lost in the tap's queue before fairnic read them (the interface's tx_dropped)") \
+	X(rx_drop_tap_kernel,    "tap vNIC: frames fairnic wrote to the tap that the kernel dropped (the interface's rx_dropped)")
 
 /* Uplink counters. "rx" is from the wire, "tx" is to the wire. */
 #define FN_UPLINK_COUNTERS(X) \
@@ -30,7 +32,10 @@
 	X(tx_bytes,              "bytes of those frames") \
 	X(rx_drop_no_vnic,       "no vNIC has this (VLAN, destination MAC): dropped, never flooded") \
 	X(rx_drop_malformed,     "runt, truncated VLAN tag or oversize frame from the wire") \
-	X(tx_drop_full,          "transmit queue stayed full")
+	X(tx_drop_full,          "transmit queue stayed full") \
+	X(rx_drop_ring_full,     "dropped by the port before fairnic saw them: receive ring full (the port's imissed)") \
+	X(rx_drop_nombuf,        "dropped by the port before fairnic saw them: no free packet buffer (rx_nombuf)") \
+	X(rx_drop_errors,        "received in error by the port (ierrors)")
 
 enum fn_vnic_counter {
 #define FN_X(n, h) FN_VC_##n,

@@ -38,6 +38,8 @@ struct fnd_uplink {
 	uint16_t n_pending;             /* frames queued for transmit */
 	struct rte_mbuf *pending[2 * FND_BURST];
 	uint32_t pending_src[2 * FND_BURST];   /* sender vNIC, for counting */
+	uint64_t drops_base[3];         /* fnd_extstats baseline at the last reset */
+	uint64_t kernel_drops;          /* af_packet socket drops read so far */
 };
 
 /* The backend of one vNIC: how its frames reach the guest. */
@@ -50,6 +52,7 @@ struct fnd_vport {
 	int vid;                        /* vhost device id, -1 if none */
 	uint32_t mode;                  /* vhost-user socket mode */
 	char group[FN_NAME_MAX];        /* vhost-user socket group, "" = none */
+	uint64_t tap_drops_base[2];     /* fnd_extstats baseline at the last reset */
 	uint16_t port;                  /* ethdev port of a tap backend */
 };
 
@@ -90,6 +93,12 @@ int fnd_vhost_add(const char *path, uint32_t mode, gid_t gid, char *err, size_t 
 void fnd_vhost_del(const char *path);
 int fnd_tap_add(uint32_t id, const char *ifname, char *err, size_t len);
 void fnd_tap_del(uint32_t id);
+
+/* fnd_extstats.c: losses counted outside fairnic (see the file). */
+#define FND_PORT_DROPS 3   /* imissed, rx_nombuf, ierrors */
+#define FND_TAP_DROPS  2   /* kernel tx_dropped, rx_dropped */
+int fnd_uplink_port_drops(uint16_t u, uint64_t out[FND_PORT_DROPS]);
+int fnd_tap_kernel_drops(const char *ifname, uint64_t out[FND_TAP_DROPS]);
 
 /* fnd_ctl.c: commands and the control socket. */
 struct json_t;

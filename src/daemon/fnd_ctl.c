@@ -378,6 +378,56 @@ uplink_show(void)
 	return reply_ok(json_pack("{s:o}", "uplinks", arr));
 }
 
+static uint64_t
+since(uint64_t now, uint64_t base)
+{
+	return now >= base ? now - base : now;    /* the source was reset */
+}
+
+/* The port's own drop counters, over the core's zeros. */
+static void
+port_drops_json(uint16_t u, json_t *o)
+{
+	static const int ctr[FND_PORT_DROPS] = { FN_UC_rx_drop_ring_full,
+		FN_UC_rx_drop_nombuf, FN_UC_rx_drop_errors };
+	uint64_t d[FND_PORT_DROPS];
+	if (fnd_uplink_port_drops(u, d) != 0)
+		return;
+	for (int k = 0; k < FND_PORT_DROPS; k++)
+		json_object_set_new(o, fn_uplink_counter_names[ctr[k]],
+			json_integer((json_int_t)since(d[k], fnd.uplinks[u].drops_base[k])));
+}
+
+/* A tap's kernel-side drops; null when the interface cannot be read here
+ * (moved to another network namespace: read them there, `ip -s link`). */
+static void
+tap_drops_json(uint32_t id, json_t *o)
+{
+	static const int ctr[FND_TAP_DROPS] = { FN_VC_tx_drop_tap_kernel, FN_VC_rx_drop_tap_kernel };
+	const struct fnd_vport *vp = &fnd.vports[id];
+	uint64_t d[FND_TAP_DROPS];
+	if (vp->type != FN_BACKEND_TAP)
+		return;
+	bool ok = fnd_tap_kernel_drops(vp->path, d) == 0;
+	for (int k = 0; k < FND_TAP_DROPS; k++)
+		json_object_set_new(o, fn_vnic_counter_names[ctr[k]], ok
+			? json_integer((json_int_t)since(d[k], vp->tap_drops_base[k])) : json_null());
+}
+
+/* `stats reset`: the outside counters restart from here. */
+static void
+extstats_rebase(int32_t only)
+{
+	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++) {
+		struct fnd_vport *vp = &fnd.vports[i];
+		if (vp->in_use && vp->type == FN_BACKEND_TAP && (only < 0 || (int32_t)i == only))
+			fnd_tap_kernel_drops(vp->path, vp->tap_drops_base);
+	}
+	if (only < 0)
+		for (uint16_t u = 0; u < fnd.n_uplinks; u++)
+			fnd_uplink_port_drops(u, fnd.uplinks[u].drops_base);
+}
+
 static json_t *
 stats_show(const struct fn_cmd *cmd)
 {
@@ -398,6 +448,7 @@ stats_show(const struct fn_cmd *cmd)
 		for (int k = 0; k < FN_VC_MAX; k++)
 			json_object_set_new(o, fn_vnic_counter_names[k],
 					    json_integer((json_int_t)v->ctr[k]));
+		tap_drops_json(i, o);
 		json_array_append_new(vn, o);
 	}
 	json_t *data = json_pack("{s:o}", "vnics", vn);
@@ -408,6 +459,7 @@ stats_show(const struct fn_cmd *cmd)
 			for (int k = 0; k < FN_UC_MAX; k++)
 				json_object_set_new(o, fn_uplink_counter_names[k],
 					json_integer((json_int_t)fnd.sw->uplink_ctr[u][k]));
+			port_drops_json(u, o);
 			json_array_append_new(ul, o);
 		}
 		json_object_set_new(data, "uplinks", ul);
@@ -427,6 +479,7 @@ stats_reset(const struct fn_cmd *cmd)
 	rte_ticketlock_lock(&fnd.round);
 	fn_switch_counters_reset(fnd.sw, id < 0 ? FN_VNIC_NONE : (uint32_t)id);
 	rte_ticketlock_unlock(&fnd.round);
+	extstats_rebase(id);
 	return reply_ok(NULL);
 }
 

@@ -148,6 +148,21 @@ poll_uplink(uint16_t u, uint64_t now)
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 
+/* A frame the sender's counters took as forwarded did not make it to the
+ * wire: it moves from tx_packets to tx_drop_uplink_full, so that it is in
+ * exactly one counter. (A broadcast already copied to local vNICs counts
+ * as dropped too: it did not reach everyone it was for.) */
+static void
+uplink_drop(uint32_t id, uint16_t u, struct rte_mbuf *m)
+{
+	struct fn_vnic *v = &fnd.sw->vnics[id];
+	v->ctr[FN_VC_tx_drop_uplink_full]++;
+	v->ctr[FN_VC_tx_packets]--;
+	v->ctr[FN_VC_tx_bytes] -= rte_pktmbuf_pkt_len(m);
+	fnd.sw->uplink_ctr[u][FN_UC_tx_drop_full]++;
+	rte_pktmbuf_free(m);
+}
+
 /* Send what is queued for an uplink; whatever the PMD refuses after a few
  * tries is counted against the uplink and the vNIC that sent it. */
 static void
@@ -161,11 +176,8 @@ uplink_flush(struct fnd_uplink *up, uint16_t u)
 	for (uint16_t i = 0; i < done; i++)
 		uc[FN_UC_tx_bytes] += rte_pktmbuf_pkt_len(up->pending[i]);
 	uc[FN_UC_tx_packets] += done;
-	for (uint16_t i = done; i < n; i++) {
-		uc[FN_UC_tx_drop_full]++;
-		fnd.sw->vnics[up->pending_src[i]].ctr[FN_VC_tx_drop_uplink_full]++;
-		rte_pktmbuf_free(up->pending[i]);
-	}
+	for (uint16_t i = done; i < n; i++)
+		uplink_drop(up->pending_src[i], u, up->pending[i]);
 	up->n_pending = 0;
 }
 
@@ -174,6 +186,7 @@ static void
 uplink_queue(uint32_t id, struct rte_mbuf *m)
 {
 	const struct fn_vnic *v = &fnd.sw->vnics[id];
+	uint32_t len = rte_pktmbuf_pkt_len(m);
 	struct fnd_uplink *up = &fnd.uplinks[v->uplink];
 
 	if (v->vlan != FN_VLAN_NONE) {
@@ -186,7 +199,10 @@ uplink_queue(uint32_t id, struct rte_mbuf *m)
 		if (m != NULL)
 			m->vlan_tci = v->vlan;
 		if (m == NULL || rte_vlan_insert(&m) != 0) {
+			/* m's length is gone with it: count the bytes as they were */
 			fnd.sw->vnics[id].ctr[FN_VC_tx_drop_uplink_full]++;
+			fnd.sw->vnics[id].ctr[FN_VC_tx_packets]--;
+			fnd.sw->vnics[id].ctr[FN_VC_tx_bytes] -= len;
 			fnd.sw->uplink_ctr[v->uplink][FN_UC_tx_drop_full]++;
 			rte_pktmbuf_free(m);
 			return;
@@ -218,8 +234,7 @@ poll_vnic(uint32_t id, uint64_t now)
 	if (n == 0)
 		return;
 
-	uint64_t bytes = 0, fwd_bytes = 0;
-	uint32_t fwd = 0;
+	uint64_t bytes = 0;
 	for (uint16_t i = 0; i < n; i++)
 		bytes += rte_pktmbuf_pkt_len(pkts[i]);
 	fn_switch_tx_charge(sw, id, n, bytes);
@@ -240,10 +255,16 @@ poll_vnic(uint32_t id, uint64_t now)
 			continue;
 		}
 		enum fn_verdict vd = fn_switch_tx_classify(sw, id, mdata(m), len, &target);
-		switch (vd) {
-		case FN_DROP:
+		if (vd == FN_DROP) {
 			rte_pktmbuf_free(m);
 			continue;
+		}
+		/* Counted before it is queued: uplink_drop() may take it back. */
+		v->ctr[FN_VC_tx_packets]++;
+		v->ctr[FN_VC_tx_bytes] += len;
+		switch (vd) {
+		case FN_DROP:
+			break;
 		case FN_TO_VNIC:
 			local[n_local] = m;
 			local_dst[n_local++] = fn_switch_rx_admit(sw, target, len, now)
@@ -260,15 +281,11 @@ poll_vnic(uint32_t id, uint64_t now)
 			uplink_queue(id, m);
 			break;
 		}
-		fwd++;
-		fwd_bytes += len;
 	}
 	if (n_local) {
 		deliver_grouped(local, local_dst, n_local);
 		rte_pktmbuf_free_bulk(local, n_local);
 	}
-	v->ctr[FN_VC_tx_packets] += fwd;
-	v->ctr[FN_VC_tx_bytes] += fwd_bytes;
 }
 
 int
