@@ -78,19 +78,31 @@ listen_on(const char *path)
 		fprintf(stderr, "fairnicd: control socket: %s\n", err);
 		return -1;
 	}
+	/* Bound and listening under a temporary name, then renamed: the path
+	 * appears only once connections to it are accepted, with its final
+	 * mode (a client that waits for the file never sees it refuse). */
+	struct sockaddr_un tmp = { .sun_family = AF_UNIX };
+	if ((size_t)snprintf(tmp.sun_path, sizeof(tmp.sun_path), "%s.%d", path,
+			     (int)getpid()) >= sizeof(tmp.sun_path))
+		tmp = sa;                   /* no room for a suffix: bind in place */
+	if (strcmp(tmp.sun_path, path) != 0)
+		unlink(tmp.sun_path);       /* ours: the pid is in the name */
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
 	/* The process umask is 0177 (fnd_main.c): created 0600 at most. */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 64) != 0) {
+	if (bind(fd, (struct sockaddr *)&tmp, sizeof(tmp)) != 0 || listen(fd, 64) != 0) {
 		fprintf(stderr, "fairnicd: cannot listen on %s: %s\n", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	if (fnd_sock_perm(path, fnd.ctl_group[0] ? 0660 : 0600, gid, err, sizeof(err)) != 0) {
+	if (fnd_sock_perm(tmp.sun_path, fnd.ctl_group[0] ? 0660 : 0600, gid, err, sizeof(err)) != 0 ||
+	    (strcmp(tmp.sun_path, path) != 0 && rename(tmp.sun_path, path) != 0 &&
+	     snprintf(err, sizeof(err), "cannot rename %s to %s: %s", tmp.sun_path, path,
+		      strerror(errno)) > 0)) {
 		fprintf(stderr, "fairnicd: control socket: %s\n", err);
 		close(fd);
-		unlink(path);
+		unlink(tmp.sun_path);
 		return -1;
 	}
 	return fd;

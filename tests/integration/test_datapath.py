@@ -221,6 +221,7 @@ def test_live_mac_change(setup):
     wait_for(lambda: d.ctl.vnic_stats("vm1")["tx_drop_spoof"] == 5, 5, "old MAC refused")
 
 
+@pytest.mark.timing
 def test_live_changes_do_not_disturb_others(setup):
     """While vm1 is reconfigured over and over (MAC, limits, local switching),
     vm2's paced stream arrives whole: every frame accounted for, none lost.

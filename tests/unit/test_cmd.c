@@ -74,7 +74,7 @@ test_add_all_keys(void **state UNUSED)
 	ok("vnic add vm1 mac 52:54:00:AB:cd:01 vhost-user /run/vm1.sock "
 	   "uplink up0 vlan 100 rx-rate 10mbit rx-burst 64kb rx-pps 24000 "
 	   "rx-pps-burst 240 tx-rate 1.5gbit tx-burst 1514 tx-pps 1k "
-	   "tx-pps-burst 32 local on");
+	   "tx-pps-burst 32 local on mode 0640 group kvm");
 	assert_int_equal(cmd.op, FN_CMD_VNIC_ADD);
 	assert_string_equal(cmd.name, "vm1");
 	assert_int_equal(cmd.p.set, BIT(FN_K_COUNT) - 1);
@@ -92,6 +92,27 @@ test_add_all_keys(void **state UNUSED)
 	assert_true(cmd.p.tx_pps == 1000);
 	assert_true(cmd.p.tx_pps_burst == 32);
 	assert_true(cmd.p.local);
+	assert_int_equal(cmd.p.mode, 0640);
+	assert_string_equal(cmd.p.group, "kvm");
+}
+
+static void
+test_mode_and_group(void **state UNUSED)
+{
+	ok("vnic set a mode 0");
+	assert_int_equal(cmd.p.mode, 0);
+	ok("vnic set a mode 777");
+	assert_int_equal(cmd.p.mode, 0777);
+	ok("vnic set a mode 0600 group 107");
+	assert_int_equal(cmd.p.mode, 0600);
+	assert_string_equal(cmd.p.group, "107");
+	refused("vnic set a mode 0800", "invalid mode \"0800\"");
+	refused("vnic set a mode 1777", "at most 0777");
+	refused("vnic set a mode 00660", "invalid mode");
+	refused("vnic set a mode -1", "invalid mode");
+	refused("vnic set a mode rw", "invalid mode");
+	refused("vnic set a group -x", "invalid group");
+	refused("vnic set a group a/b", "invalid group");
 }
 
 static void
@@ -453,7 +474,7 @@ test_usage_lists_everything(void **state UNUSED)
 		"mac MAC", "vhost-user PATH", "tap IFNAME", "uplink NAME",
 		"vlan ID|none", "rx-rate RATE", "rx-burst SIZE", "rx-pps N",
 		"rx-pps-burst N", "tx-rate RATE", "tx-burst SIZE", "tx-pps N",
-		"tx-pps-burst N", "local on|off",
+		"tx-pps-burst N", "local on|off", "mode MODE", "group GROUP",
 	};
 	static const char *const cmds[] = {
 		"vnic add NAME", "vnic set NAME", "vnic del NAME",
@@ -649,6 +670,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_all_keys),
 		cmocka_unit_test(test_add_minimal_and_order),
+		cmocka_unit_test(test_mode_and_group),
 		cmocka_unit_test(test_parse_clears_previous),
 		cmocka_unit_test(test_add_missing),
 		cmocka_unit_test(test_duplicates),
