@@ -33,6 +33,7 @@
 	X(rx_drop_no_vnic,       "no vNIC has this (VLAN, destination MAC): dropped, never flooded") \
 	X(rx_drop_malformed,     "runt, truncated VLAN tag or oversize frame from the wire") \
 	X(tx_drop_full,          "transmit queue stayed full") \
+	X(tx_announce,           "RARP announcements sent for vNICs that moved to this uplink, VLAN or MAC (not in tx_packets)") \
 	X(rx_drop_ring_full,     "dropped by the port before fairnic saw them: receive ring full (the port's imissed)") \
 	X(rx_drop_nombuf,        "dropped by the port before fairnic saw them: no free packet buffer (rx_nombuf)") \
 	X(rx_drop_errors,        "received in error by the port (ierrors)")

@@ -94,6 +94,12 @@ void fnd_vhost_del(const char *path);
 int fnd_tap_add(uint32_t id, const char *ifname, char *err, size_t len);
 void fnd_tap_del(uint32_t id);
 
+/* fnd_announce.c: RARP announcements of vNICs that moved (control thread).
+ * _run sends what is due; @return ms until the next round, or -1. */
+void fnd_announce_start(uint32_t id, uint64_t now_ms);
+void fnd_announce_forget(uint32_t id);
+int fnd_announce_run(uint64_t now_ms);
+
 /* fnd_extstats.c: losses counted outside fairnic (see the file). */
 #define FND_PORT_DROPS 3   /* imissed, rx_nombuf, ierrors */
 #define FND_TAP_DROPS  2   /* kernel tx_dropped, rx_dropped */
@@ -109,6 +115,8 @@ struct json_t *fnd_ctl_exec(int argc, char *const argv[]);
  * connection should be closed after the reply. */
 struct json_t *fnd_ctl_request(const char *line, size_t len, bool *fatal);
 int fnd_ctl_serve(const char *path);
+/* CLOCK_MONOTONIC in milliseconds: the control thread's clock. */
+uint64_t fnd_now_ms(void);
 int fnd_ctl_run_config(const char *file);
 
 /* The vNIC whose backend of `type` is `path` (socket or ifname), or -1. */

@@ -279,11 +279,15 @@ vnic_set(const struct fn_cmd *cmd)
 	    (bad = conf_validate("set", cmd->name, id, &c)) ||
 	    (bad = perm_set(cmd, &fnd.vports[id])))
 		return bad;
+	const struct fn_vnic_conf old = fnd.sw->vnics[id].conf;
 	rte_ticketlock_lock(&fnd.round);
 	int rc = fn_switch_vnic_update(fnd.sw, (uint32_t)id, &c, rte_rdtsc());
 	rte_ticketlock_unlock(&fnd.round);
 	if (rc)
 		return reply_error("vnic set %s: cannot apply (%s)", cmd->name, strerror(-rc));
+	/* Moved: the switches upstream must learn where it is now. */
+	if (c.uplink != old.uplink || c.vlan != old.vlan || c.mac != old.mac)
+		fnd_announce_start((uint32_t)id, fnd_now_ms());
 	return reply_ok(NULL);
 }
 
@@ -302,6 +306,7 @@ vnic_del(const struct fn_cmd *cmd)
 	fnd.vports[id].ready = false;
 	fnd_active_rebuild();
 	rte_ticketlock_unlock(&fnd.round);
+	fnd_announce_forget((uint32_t)id);
 
 	if (vp.type == FN_BACKEND_VHOST_USER)
 		fnd_vhost_del(vp.path);

@@ -52,8 +52,8 @@ struct client {
 static struct client **clients;
 static unsigned int n_clients, next_id;
 
-static uint64_t
-now_ms(void)
+uint64_t
+fnd_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -135,7 +135,7 @@ client_flush(struct client *c)
 		if (w <= 0)
 			return -1;
 		c->out_off += (size_t)w;
-		c->last_ms = now_ms();
+		c->last_ms = fnd_now_ms();
 	}
 	c->out_off = c->out_len = 0;
 	return 0;
@@ -193,7 +193,7 @@ client_read(struct client *c)
 	}
 	if (r < 0)
 		return "";                  /* reset by the client: no log line */
-	c->last_ms = now_ms();
+	c->last_ms = fnd_now_ms();
 	c->in_len += (size_t)r;
 	char *start = c->in, *nl;
 	while (!c->closing &&
@@ -230,7 +230,7 @@ client_add(int lfd)
 			struct client *c = calloc(1, sizeof(*c));
 			if (c == NULL)
 				break;
-			*c = (struct client){ .fd = fd, .id = ++next_id, .last_ms = now_ms() };
+			*c = (struct client){ .fd = fd, .id = ++next_id, .last_ms = fnd_now_ms() };
 			clients[i] = c;
 			n_clients++;
 			return;
@@ -272,8 +272,8 @@ fnd_ctl_serve(const char *path)
 
 	while (!fnd.quit) {
 		nfds_t n = 0;
-		int timeout = -1;
-		uint64_t now = now_ms();
+		uint64_t now = fnd_now_ms();
+		int timeout = fnd_announce_run(now);
 		pfd[n] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		n++;
 		pfd[n] = (struct pollfd){ .fd = lfd, .events = POLLIN };

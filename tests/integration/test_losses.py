@@ -106,3 +106,77 @@ def test_tap_kernel_queue_overflow_is_counted(daemon):
     assert v["tx_drop_tap_kernel"] > 0, v
     assert tx_counters(v) == sent, v
     d.ctl.ok("vnic", "del", "c1")
+
+
+# ------------------------------------------------------- announce on move
+
+def fdb_port(bridge, mac_):
+    """The bridge port that has learnt `mac_`, or None."""
+    out = sh(f"bridge fdb show br {bridge}").stdout
+    for line in out.splitlines():
+        f = line.split()
+        if f and f[0] == mac_ and "dev" in f and "permanent" not in f:
+            return f[f.index("dev") + 1]
+    return None
+
+
+def test_move_announces_the_vnic_to_the_wire(tmp_path):
+    """A Linux bridge plays the upstream switch: fairnic's uplinks up0 and
+    up1 are af_packet ports on two of its ports, a third port is a host on
+    the wire. A silent tap "guest" moves from up0 to up1: the bridge learns
+    the new port from fairnic's RARP announcement at once, and the host's
+    next frame reaches the guest."""
+    tag = uuid.uuid4().hex[:4]
+    br, ups, host = f"fnb{tag}", [], f"fnh{tag}"
+    d = None
+    try:
+        sh(f"ip link add {br} type bridge forward_delay 0 stp_state 0")
+        sh(f"sysctl -qw net.ipv6.conf.{br}.disable_ipv6=1")
+        for name in ("u0", "u1", "h"):
+            a, b = f"fn{name}{tag}a", f"fn{name}{tag}b"
+            sh(f"ip link add {a} type veth peer name {b}")
+            for x in (a, b):
+                sh(f"sysctl -qw net.ipv6.conf.{x}.disable_ipv6=1")
+            sh(f"ip link set {b} master {br}")
+            for x in (a, b):
+                sh(f"ip link set {x} up")
+            ups.append((a, b))
+        sh(f"ip link set {br} up")
+        (u0, u0_port), (u1, u1_port), (host, _) = ups
+        d = Daemon(tmp_path, uplinks=(), extra=("--uplink", f"up0=net_af_packet0,iface={u0}",
+                                                "--uplink", f"up1=net_af_packet1,iface={u1}"))
+        tap = "fnm" + tag
+        d.ctl.ok("vnic", "add", "g", "mac", VNIC_MAC, "tap", tap, "uplink", "up0")
+        wait_for(lambda: os.path.exists(f"/sys/class/net/{tap}"), 10, "tap interface")
+        sh(f"sysctl -qw net.ipv6.conf.{tap}.disable_ipv6=1")
+        sh(f"ip link set {tap} up")
+        guest = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
+        guest.bind((tap, 0))
+        guest.settimeout(5)
+        # the guest speaks once: the bridge learns it behind up0
+        guest.send(mac(WIRE_MAC) + mac(VNIC_MAC) + b"\x88\xb5" + bytes(50))
+        wait_for(lambda: fdb_port(br, VNIC_MAC) == u0_port, 10, "MAC learnt on up0's port")
+
+        # it moves, and stays silent
+        d.ctl.ok("vnic", "set", "g", "uplink", "up1")
+        wait_for(lambda: fdb_port(br, VNIC_MAC) == u1_port, 2, "MAC learnt on up1's port")
+        wait_for(lambda: d.ctl.uplink_stats("up1")["tx_announce"] == 5, 5, "five announcements")
+        assert d.ctl.uplink_stats("up0")["tx_announce"] == 0
+
+        # the host on the wire reaches the silent guest
+        up0_before = d.ctl.uplink_stats("up0")["rx_packets"]
+        h = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        h.bind((host, 0))
+        h.send(mac(VNIC_MAC) + mac(WIRE_MAC) + b"\x88\xb5" + b"after the move" + bytes(36))
+        got = guest.recv(2048)
+        assert got[:6] == mac(VNIC_MAC) and b"after the move" in got
+        # the bridge sent it to up1 only: the old port saw nothing of it
+        assert d.ctl.uplink_stats("up0")["rx_packets"] == up0_before
+        h.close()
+        guest.close()
+    finally:
+        if d is not None:
+            d.stop()
+        for a, _ in ups:
+            sh(f"ip link del {a}", check=False)
+        sh(f"ip link del {br}", check=False)
