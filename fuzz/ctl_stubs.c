@@ -3,7 +3,7 @@
  * The daemon around fnd_ctl.c, minus DPDK, for fuzz/fuzz_ctl.c.
  *
  * fnd_ctl.c uses DPDK only through inline header functions (the ticket
- * lock, rte_rdtsc) and four library calls, which are defined here instead
+ * lock, rte_rdtsc) and three library calls, which are defined here instead
  * of linking DPDK: rte_eth_macaddr_get, rte_eth_link_get_nowait and
  * rte_mempool_in_use_count answer for the two fake uplinks and the fake
  * pool; the backend hooks of fnd.h (fnd_vhost_add/del, fnd_tap_add/del,
@@ -21,8 +21,14 @@
  * The counters kept outside fairnic (fnd_extstats.c: an uplink port's
  * drops from ethdev, a tap's kernel drops from sysfs) are fakes too: they
  * grow with stub_tick(), which the harness calls when it plays the data
- * plane; up1's port stats cannot be read, nor can a tap's whose name
- * contains "ns" (as if moved to another network namespace).
+ * plane (up0's restart every 8 ticks, as after a port reset); up1's port
+ * stats cannot be read, nor can a tap's whose name contains "ns" (as if
+ * moved to another network namespace).
+ *
+ * Announcements of vNICs that moved (fnd_announce.c) are recorded, not
+ * sent: which vNICs are pending, and how many times each was started;
+ * starting one for a slot not in use, or under the round lock, traps.
+ * fnd_now_ms() is a fake clock that moves with stub_tick().
  *
  * The backends are deterministic: adding one whose path or interface name
  * contains "fail", or with gid 4242, fails (with fnd_vhost.c's message,
@@ -55,13 +61,14 @@ int __wrap_fnd_group_lookup(const char *name, gid_t *gid, char *err, size_t len)
 uint32_t stub_tap_count(void);
 int stub_tap_registered(uint32_t id);
 void stub_tick(void);
+int stub_announce_state(uint32_t id, uint32_t *starts);
 
 #define STUB_MAX_SOCKETS 64
+#define STUB_GID_DENIED  4242   /* chown(2) to it fails */
 
 struct fnd fnd;
 
 static struct rte_mempool stub_mempool = { .name = "fn_mbufs", .size = 8191 };
-#define STUB_GID_DENIED 4242
 
 /* The vhost-user sockets "created", with their mode and group. */
 static struct {
@@ -73,6 +80,8 @@ static uint32_t n_vhost;
 static uint8_t tap_on[FND_MAX_VNICS];
 static uint32_t n_tap;
 static uint64_t ticks;
+static bool announce_pending[FND_MAX_VNICS];
+static uint32_t announce_starts[FND_MAX_VNICS];
 
 #define STUB_CHECK(c)                                                          \
 	do {                                                                   \
@@ -87,6 +96,8 @@ void
 stub_reset(void)
 {
 	ticks = 0;
+	memset(announce_pending, 0, sizeof(announce_pending));
+	memset(announce_starts, 0, sizeof(announce_starts));
 	n_vhost = 0;
 	n_tap = 0;
 	memset(tap_on, 0, sizeof(tap_on));
@@ -254,6 +265,40 @@ __wrap_fnd_group_lookup(const char *name, gid_t *gid, char *err, size_t len)
 	return -1;
 }
 
+/* ---- fnd_announce.c, fnd_now_ms() ---------------------------------------- */
+
+/* Is vNIC `id` being announced; *starts: how many times it was started. */
+int
+stub_announce_state(uint32_t id, uint32_t *starts)
+{
+	*starts = announce_starts[id];
+	return announce_pending[id];
+}
+
+void
+fnd_announce_start(uint32_t id, uint64_t now_ms)
+{
+	STUB_CHECK(!rte_ticketlock_is_locked(&fnd.round));
+	STUB_CHECK(id < fnd.sw->max_vnics && fnd.sw->vnics[id].in_use &&
+		   fnd.vports[id].in_use);
+	STUB_CHECK(now_ms == ticks * 10);
+	announce_pending[id] = true;
+	announce_starts[id]++;
+}
+
+void
+fnd_announce_forget(uint32_t id)
+{
+	STUB_CHECK(id < fnd.sw->max_vnics);
+	announce_pending[id] = false;
+}
+
+uint64_t
+fnd_now_ms(void)
+{
+	return ticks * 10;
+}
+
 /* ---- fnd_extstats.c ----------------------------------------------------- */
 
 void
@@ -268,8 +313,10 @@ fnd_uplink_port_drops(uint16_t u, uint64_t out[FND_PORT_DROPS])
 	STUB_CHECK(u < fnd.n_uplinks);
 	if (fnd.uplinks[u].port != 0)
 		return -1;
+	/* Restarts every 8 ticks, as if the port were reset: a value below
+	 * the baseline taken at `stats reset` must not wrap. */
 	for (int k = 0; k < FND_PORT_DROPS; k++)
-		out[k] = ticks * (uint64_t)(k + 1);
+		out[k] = (ticks % 8) * (uint64_t)(k + 1);
 	return 0;
 }
 

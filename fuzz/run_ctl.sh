@@ -112,6 +112,9 @@ seed regress-newline 0 \
 	'["vnic","add","b","mac","52:54:00:00:00:02","vhost-user","/tmp/a\nb"]'
 printf '1\nvnic add t mac 52:54:00:00:00:09 tap \346nt\nvnic show\n' \
 	> "$corpus/seed-regress-utf8"
+seed regress-group 2 \
+	'["vnic","set","a","group","kvm"]' '["vnic","set","a","mode","0640"]' \
+	'["vnic","show","a"]'
 seed json-full 4 \
 	'["vnic","add","x","mac","52:54:00:00:02:01","vhost-user","/tmp/x.sock"]' \
 	'["vnic","add","y","mac","52:54:00:00:02:02","vhost-user","/tmp/y.sock"]' \

@@ -512,9 +512,40 @@ fn_ifname_valid(const char *s)
 		return false;
 	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return false;
+	/* Printable ASCII only: names travel in JSON, logs and errors. */
 	for (size_t i = 0; i < len; i++)
-		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]))
+		if (s[i] == '/' || s[i] == ':' || s[i] <= ' ' || s[i] > '~')
 			return false;
+	return true;
+}
+
+/* A path may hold any UTF-8 text but no control characters: it is quoted
+ * back in one-line errors and carried in JSON, which needs valid UTF-8. */
+static bool
+fn_path_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (*p == '\0' || strlen(s) >= FN_PATH_MAX)
+		return false;
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 :
+			(*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+		if (n < 0 || *p < 0x20 || *p == 0x7f || (n == 1 && *p < 0xc2) ||
+		    (n == 3 && *p > 0xf4))
+			return false;
+		uint32_t cp = n == 0 ? *p : *p & (0x3f >> n);
+		for (int i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		/* overlong, surrogates, beyond U+10FFFF; C1 controls */
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+			return false;
+		p += n + 1;
+	}
 	return true;
 }
 
@@ -615,9 +646,10 @@ fn_value_parse(struct fn_ctx *c, const struct fn_key_def *k, const char *v,
 		strcpy(dst, v);
 		return 0;
 	case FN_VAL_PATH:
-		if (v[0] == '\0' || strlen(v) >= FN_PATH_MAX)
+		if (!fn_path_valid(v))
 			return fn_fail(c, "invalid vhost-user path \"%s\" (1 to "
-				       "%d bytes)", q, FN_PATH_MAX - 1);
+				       "%d bytes of UTF-8, no control characters)",
+				       q, FN_PATH_MAX - 1);
 		strcpy(dst, v);
 		p->backend = FN_BACKEND_VHOST_USER;
 		return 0;
@@ -645,7 +677,8 @@ fn_value_parse(struct fn_ctx *c, const struct fn_key_def *k, const char *v,
 	case FN_VAL_IFNAME:
 		if (!fn_ifname_valid(v))
 			return fn_fail(c, "invalid tap interface name \"%s\" (1 "
-				       "to %d characters, no '/', ':' or blanks)",
+				       "to %d printable ASCII characters, no '/', "
+				       "':' or blanks)",
 				       q, FN_IFNAME_MAX - 1);
 		strcpy(dst, v);
 		p->backend = FN_BACKEND_TAP;

@@ -256,7 +256,8 @@ perm_set(const struct fn_cmd *cmd, struct fnd_vport *vp)
 		return reply_error("vnic set %s: mode and group apply to vhost-user sockets, not to tap",
 				   cmd->name);
 	uint32_t mode = p->set & (1u << FN_K_MODE) ? p->mode : vp->mode;
-	const char *group = p->set & (1u << FN_K_GROUP) ? p->group : vp->group;
+	char group[FN_NAME_MAX];        /* a copy: vp->group is written below */
+	snprintf(group, sizeof(group), "%s", p->set & (1u << FN_K_GROUP) ? p->group : vp->group);
 	if (group[0] && fnd_group_lookup(group, &gid, err, sizeof(err)) != 0)
 		return reply_error("vnic set %s: %s", cmd->name, err);
 	if (fnd_sock_perm(vp->path, mode, gid, err, sizeof(err)) != 0)
@@ -358,8 +359,14 @@ vnic_show(const struct fn_cmd *cmd)
 		return reply_error("vnic show: no vnic named \"%s\"", cmd->name);
 	}
 	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++)
-		if (fnd.vports[i].in_use && (only < 0 || (int32_t)i == only))
-			json_array_append_new(arr, vnic_json(i));
+		if (fnd.vports[i].in_use && (only < 0 || (int32_t)i == only)) {
+			json_t *v = vnic_json(i);
+			if (v == NULL) {        /* not representable in JSON: say so */
+				json_decref(arr);
+				return reply_error("vnic show: vnic %s cannot be shown", fnd.vports[i].name);
+			}
+			json_array_append_new(arr, v);
+		}
 	return reply_ok(json_pack("{s:o}", "vnics", arr));
 }
 

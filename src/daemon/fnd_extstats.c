@@ -89,8 +89,10 @@ read_u64(const char *ifname, const char *what, uint64_t *v)
 		return -1;
 	int ok = fscanf(f, "%llu", &x) == 1;
 	fclose(f);
+	if (!ok)
+		return -1;
 	*v = x;
-	return ok ? 0 : -1;
+	return 0;
 }
 
 int
@@ -98,8 +100,11 @@ fnd_tap_kernel_drops(const char *ifname, uint64_t out[FND_TAP_DROPS])
 {
 	/* The kernel's tx is towards fairnic (the vNIC's tx), its rx is what
 	 * fairnic wrote (the vNIC's rx). */
-	if (read_u64(ifname, "tx_dropped", &out[0]) != 0 ||
-	    read_u64(ifname, "rx_dropped", &out[1]) != 0)
+	uint64_t tx, rx;                /* out is untouched on failure */
+	if (read_u64(ifname, "tx_dropped", &tx) != 0 ||
+	    read_u64(ifname, "rx_dropped", &rx) != 0)
 		return -1;
+	out[0] = tx;
+	out[1] = rx;
 	return 0;
 }

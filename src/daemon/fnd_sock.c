@@ -31,8 +31,9 @@ fnd_sock_canon(const char *path, char *out, size_t outlen, char *err, size_t len
 		snprintf(err, len, "%s: not a socket file name", path);
 		return -1;
 	}
-	if (realpath(dirname(d), real) == NULL) {
-		snprintf(err, len, "%s: directory %s: %s", path, dirname(d), strerror(errno));
+	const char *dir = dirname(d);
+	if (realpath(dir, real) == NULL) {
+		snprintf(err, len, "%s: directory %s: %s", path, dir, strerror(errno));
 		return -1;
 	}
 	int n = snprintf(out, outlen, "%s/%s", strcmp(real, "/") ? real : "", base);

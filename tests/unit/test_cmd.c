@@ -96,6 +96,32 @@ test_add_all_keys(void **state UNUSED)
 	assert_string_equal(cmd.p.group, "kvm");
 }
 
+/* Paths and names are quoted in one-line errors and carried in JSON: no
+ * control characters, and valid UTF-8 only (found by fuzz/fuzz_ctl.c). */
+static void
+test_paths_are_utf8_without_controls(void **state UNUSED)
+{
+	static const char *const bad_paths[] = {
+		"/tmp/a\nb", "/tmp/a\tb", "/tmp/\x7f", "/tmp/\xe6nt", "/tmp/\xc0\xaf",
+		"/tmp/\xed\xa0\x80", "/tmp/\xf5\x80\x80\x80", "/tmp/\xc2\x85",
+	};
+	static const char *const good_paths[] = { "/tmp/a b", "/tmp/\xc3\xa9t\xc3\xa9.sock",
+						   "/tmp/\xf0\x9f\x90\xa7" };
+	for (size_t i = 0; i < N(bad_paths) + N(good_paths); i++) {
+		bool good = i >= N(bad_paths);
+		const char *path = good ? good_paths[i - N(bad_paths)] : bad_paths[i];
+		char *argv[] = { "vnic", "add", "a", "mac", "52:54:00:00:00:01",
+				 "vhost-user", (char *)path };
+		int rc = fn_cmd_parse((int)N(argv), argv, &cmd, err, sizeof(err));
+		if (rc != (good ? 0 : -1))
+			fail_msg("path %zu: rc %d (%s)", i, rc, err);
+		assert_null(strchr(err, '\n'));
+	}
+	char *tap[] = { "vnic", "add", "a", "mac", "52:54:00:00:00:01", "tap", "\xe6nt" };
+	assert_int_equal(fn_cmd_parse((int)N(tap), tap, &cmd, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "printable ASCII"));
+}
+
 static void
 test_mode_and_group(void **state UNUSED)
 {
@@ -671,6 +697,7 @@ main(void)
 		cmocka_unit_test(test_add_all_keys),
 		cmocka_unit_test(test_add_minimal_and_order),
 		cmocka_unit_test(test_mode_and_group),
+		cmocka_unit_test(test_paths_are_utf8_without_controls),
 		cmocka_unit_test(test_parse_clears_previous),
 		cmocka_unit_test(test_add_missing),
 		cmocka_unit_test(test_duplicates),
