@@ -98,10 +98,17 @@ class Daemon:
         self.log = open(os.path.join(self.tmp, "fairnicd.log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
                                      preexec_fn=None if umask is None else lambda: os.umask(umask))
-        wait_for(lambda: os.path.exists(self.ctl_path) or self.proc.poll() is not None,
-                 30, "fairnicd control socket")
-        assert self.proc.poll() is None, self.logtext()
-        self.ctl = Ctl(self.ctl_path)
+        try:
+            wait_for(lambda: os.path.exists(self.ctl_path) or self.proc.poll() is not None,
+                     30, "fairnicd control socket")
+            assert self.proc.poll() is None, self.logtext()
+            self.ctl = Ctl(self.ctl_path)
+        except BaseException:
+            # never leave a daemon spinning on the data-plane core
+            self.proc.kill()
+            self.proc.wait()
+            self.log.close()
+            raise
 
     def logtext(self):
         self.log.flush()
