@@ -223,6 +223,22 @@ fn_format_scaled(uint64_t v, const struct fn_unit *units, char *buf,
 	return buf;
 }
 
+int
+fn_parse_mode(const char *s, uint32_t *mode)
+{
+	uint32_t m = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 4 || strspn(s, "01234567") != n)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		m = m * 8 + (uint32_t)(s[i] - '0');
+	if (m > 0777)
+		return -ERANGE;
+	*mode = m;
+	return 0;
+}
+
 char *
 fn_format_rate(uint64_t bits_per_sec, char *buf, size_t len)
 {
@@ -654,16 +670,14 @@ fn_value_parse(struct fn_ctx *c, const struct fn_key_def *k, const char *v,
 		p->backend = FN_BACKEND_VHOST_USER;
 		return 0;
 	case FN_VAL_MODE: {
-		uint32_t m = 0;
-		size_t n = strlen(v);
-		if (n == 0 || n > 4 || strspn(v, "01234567") != n)
-			return fn_fail(c, "invalid mode \"%s\" (octal, 0 to 0777, "
-				       "e.g. 0660)", q);
-		for (size_t i = 0; i < n; i++)
-			m = m * 8 + (uint32_t)(v[i] - '0');
-		if (m > 0777)
+		uint32_t m;
+		r = fn_parse_mode(v, &m);
+		if (r == -ERANGE)
 			return fn_fail(c, "invalid mode \"%s\" (permission bits "
 				       "only, at most 0777)", q);
+		if (r != 0)
+			return fn_fail(c, "invalid mode \"%s\" (octal, 0 to 0777, "
+				       "e.g. 0660)", q);
 		memcpy(dst, &m, sizeof(m));
 		return 0;
 	}

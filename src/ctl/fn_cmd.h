@@ -110,6 +110,8 @@ bool fn_cmd_name_valid(const char *s);
 int fn_parse_rate(const char *s, uint64_t *bits_per_sec);
 int fn_parse_size(const char *s, uint64_t *bytes);
 int fn_parse_count(const char *s, uint64_t *n);
+/** A file mode: 1 to 4 octal digits, at most 0777 (-ERANGE above). */
+int fn_parse_mode(const char *s, uint32_t *mode);
 /** Format like tc: "10Mbit", "1500b", "64Kb". @return buf. */
 char *fn_format_rate(uint64_t bits_per_sec, char *buf, size_t len);
 char *fn_format_size(uint64_t bytes, char *buf, size_t len);

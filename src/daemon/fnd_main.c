@@ -61,6 +61,21 @@ struct opts {
 	char *uplink[FND_MAX_UPLINKS];
 };
 
+/* A decimal option value in [min, max]; says why not on stderr. */
+static int
+parse_u32(const char *opt, const char *val, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(val, &end, 10);
+	if (val[0] < '0' || val[0] > '9' || *end || errno || v < min || v > max) {
+		fprintf(stderr, "fairnicd: %s: bad value \"%s\" (%u..%u)\n", opt, val, min, max);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 /* Take fairnicd's options out of argv; what is left goes to the EAL. */
 static int
 parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv)
@@ -98,21 +113,14 @@ parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv
 			}
 			*(!strcmp(a, "--ctl-group") ? &o->ctl_group : &o->vhost_group) = val;
 		} else if (!strcmp(a, "--vhost-mode")) {
-			char *end;
-			unsigned long m = strtoul(val, &end, 8);
-			if (*val == '\0' || *end || m > 0777) {
+			/* the grammar's own rule, as for `vnic add ... mode` */
+			if (fn_parse_mode(val, &o->vhost_mode) != 0) {
 				fprintf(stderr, "fairnicd: --vhost-mode: bad mode \"%s\" (octal, 0..0777)\n", val);
 				return -1;
 			}
-			o->vhost_mode = (uint32_t)m;
 		} else if (!strcmp(a, "--ctl-idle-timeout")) {
-			char *end;
-			unsigned long v = strtoul(val, &end, 10);
-			if (*val == '\0' || *end || v > 86400) {
-				fprintf(stderr, "fairnicd: --ctl-idle-timeout: bad value \"%s\" (0..86400 s)\n", val);
+			if (parse_u32(a, val, 0, 86400, &o->ctl_idle_s) != 0)
 				return -1;
-			}
-			o->ctl_idle_s = (uint32_t)v;
 		} else if (!strcmp(a, "--config")) {
 			o->config = val;
 		} else if (!strcmp(a, "--uplink")) {
@@ -122,18 +130,15 @@ parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv
 				return -1;
 			}
 			o->uplink[o->n_uplinks++] = argv[i];
-		} else {
-			char *end;
-			unsigned long v = strtoul(val, &end, 10);
-			uint32_t max = !strcmp(a, "--mbufs") ? 1u << 22 :
-				       !strcmp(a, "--ctl-max-clients") ? 4096 : FND_MAX_VNICS;
-			if (*end || v == 0 || v > max) {
-				fprintf(stderr, "fairnicd: %s: bad value \"%s\" (1..%u)\n", a, val, max);
+		} else if (!strcmp(a, "--mbufs")) {
+			if (parse_u32(a, val, 1, 1u << 22, &o->mbufs) != 0)
 				return -1;
-			}
-			*(!strcmp(a, "--mbufs") ? &o->mbufs :
-			  !strcmp(a, "--ctl-max-clients") ? &o->ctl_max_clients :
-			  &o->max_vnics) = (uint32_t)v;
+		} else if (!strcmp(a, "--ctl-max-clients")) {
+			if (parse_u32(a, val, 1, 4096, &o->ctl_max_clients) != 0)
+				return -1;
+		} else {                /* --max-vnics, the last of `ours` */
+			if (parse_u32(a, val, 1, FND_MAX_VNICS, &o->max_vnics) != 0)
+				return -1;
 		}
 	}
 	*eal_argc = n;

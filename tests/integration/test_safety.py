@@ -305,8 +305,16 @@ def test_control_socket_group(tmp_path):
         d.stop()
 
 
-def test_bad_group_refuses_to_start(tmp_path):
-    p = subprocess.run([FAIRNICD, "--ctl", str(tmp_path / "c.sock"), "--vhost-group",
-                        "no-such-group-x", "--in-memory", "--no-pci", "--lcores", "0@0,1@1"],
+@pytest.mark.parametrize("opt, msg", [
+    (("--vhost-group", "no-such-group-x"), 'no group named "no-such-group-x"'),
+    (("--vhost-mode", "0999"), 'bad mode "0999"'),
+    (("--vhost-mode", "+660"), 'bad mode "+660"'),
+    (("--ctl-idle-timeout", "-1"), 'bad value "-1" (0..86400)'),
+    (("--ctl-max-clients", "0"), 'bad value "0" (1..4096)'),
+])
+def test_bad_option_refuses_to_start(tmp_path, opt, msg):
+    p = subprocess.run([FAIRNICD, "--ctl", str(tmp_path / "c.sock"), *opt,
+                        "--in-memory", "--no-pci", "--lcores", "0@0,1@1"],
                        capture_output=True, text=True, timeout=60)
-    assert p.returncode != 0 and 'no group named "no-such-group-x"' in p.stderr, p.stderr
+    assert p.returncode != 0 and msg in p.stderr, p.stderr
+    assert not os.path.exists(tmp_path / "c.sock")
