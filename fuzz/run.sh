@@ -11,13 +11,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-30}
 out=build/fuzz
 mkdir -p "$out/corpus"
-CC=${CC:-}
-if [ -z "$CC" ]; then
-	for c in clang clang-14; do
-		if command -v "$c" >/dev/null; then CC=$c; break; fi
-	done
-fi
-[ -n "$CC" ] || { echo "fuzz/run.sh: clang not found (apt-get install -y clang)" >&2; exit 2; }
+. fuzz/find_cc.sh
 # The modules under test and what they use; the rest of src/core is not needed.
 srcs="src/core/fn_fib.c src/core/fn_switch.c src/core/fn_tb.c src/core/fn_eth.c src/core/fn_counters.c"
 $CC -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Isrc/core \

@@ -15,13 +15,7 @@ secs=${1:-30}
 out=build/fuzz
 corpus=$out/corpus_ctl
 mkdir -p "$corpus"
-CC=${CC:-}
-if [ -z "$CC" ]; then
-	for c in clang clang-14; do
-		if command -v "$c" >/dev/null; then CC=$c; break; fi
-	done
-fi
-[ -n "$CC" ] || { echo "fuzz/run_ctl.sh: clang not found (apt-get install -y clang)" >&2; exit 2; }
+. fuzz/find_cc.sh
 dpdk_cflags=$(pkg-config --cflags libdpdk) ||
 	{ echo "fuzz/run_ctl.sh: DPDK headers not found (apt-get install -y libdpdk-dev)" >&2; exit 2; }
 # The control path and what it uses; no DPDK library, no fnd_vhost.c; two

@@ -512,8 +512,8 @@ fn_cmd_name_valid(const char *s)
 
 /* Group names as useradd(8) takes them ([a-z_][a-z0-9_-]*[$]?, we are a
  * little wider: any of [A-Za-z0-9_.-]), or a number. */
-static bool
-fn_group_valid(const char *s)
+bool
+fn_cmd_group_valid(const char *s)
 {
 	return fn_cmd_name_valid(s) && s[0] != '-';
 }
@@ -682,7 +682,7 @@ fn_value_parse(struct fn_ctx *c, const struct fn_key_def *k, const char *v,
 		return 0;
 	}
 	case FN_VAL_GROUP:
-		if (!fn_group_valid(v))
+		if (!fn_cmd_group_valid(v))
 			return fn_fail(c, "invalid group \"%s\" (a group name or "
 				       "number, 1 to %d characters)", q,
 				       FN_NAME_MAX - 1);

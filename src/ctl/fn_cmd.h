@@ -101,6 +101,10 @@ const char *fn_cmd_usage(void);
  */
 bool fn_cmd_name_valid(const char *s);
 
+/** Is `s` a group as the `group` key and --vhost-group/--ctl-group take it:
+ *  a valid name not starting with '-', or a number? */
+bool fn_cmd_group_valid(const char *s);
+
 /* Largest values the unit parsers accept; anything above is "too large". */
 #define FN_RATE_MAX   UINT64_C(10000000000000)  /**< 10 Tbit/s */
 #define FN_SIZE_MAX   (UINT64_C(1) << 30)       /**< 1 GiB of burst */

@@ -62,6 +62,10 @@ send_one(uint32_t id)
 	if (m == NULL)
 		return;
 	uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, FN_ANNOUNCE_FRAME_MAX);
+	if (d == NULL) {                /* an mbuf without 64 bytes of room */
+		rte_pktmbuf_free(m);
+		return;
+	}
 	uint32_t len = fn_announce_rarp(d, v->mac, v->vlan);
 	rte_pktmbuf_trim(m, (uint16_t)(FN_ANNOUNCE_FRAME_MAX - len));
 	uint16_t u = v->uplink;

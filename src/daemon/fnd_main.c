@@ -107,7 +107,7 @@ parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv
 		if (!strcmp(a, "--ctl")) {
 			o->ctl = val;
 		} else if (!strcmp(a, "--ctl-group") || !strcmp(a, "--vhost-group")) {
-			if (!fn_cmd_name_valid(val)) {
+			if (!fn_cmd_group_valid(val)) {
 				fprintf(stderr, "fairnicd: %s: bad group \"%s\"\n", a, val);
 				return -1;
 			}
