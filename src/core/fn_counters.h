@@ -36,7 +36,9 @@
 	X(tx_announce,           "RARP announcements sent for vNICs that moved to this uplink, VLAN or MAC (not in tx_packets)") \
 	X(rx_drop_ring_full,     "dropped by the port before fairnic saw them: receive ring full (the port's imissed)") \
 	X(rx_drop_nombuf,        "dropped by the port before fairnic saw them: no free packet buffer (rx_nombuf)") \
-	X(rx_drop_errors,        "received in error by the port (ierrors)")
+	X(rx_drop_errors,        "received in error by the port (ierrors)") \
+	X(rx_drop_truncated,     "af_packet: longer than the socket's slot, so cut by the kernel (a local sender's TSO/GSO segment): dropped; see the log for the remedy") \
+	X(rx_csum_completed,     "af_packet/af_xdp: frames whose TCP/UDP checksum the sender left to offload, finished by fairnic before delivery (not a drop; also in rx_packets)")
 
 enum fn_vnic_counter {
 #define FN_X(n, h) FN_VC_##n,

@@ -157,6 +157,20 @@ fn_switch_frame_ok(const struct fn_switch *sw, const uint8_t *d, uint32_t len,
 }
 
 /**
+ * A frame from an uplink that the adapter drops before classification
+ * (`why` is an uplink counter): counted as received and as dropped why.
+ */
+static inline void
+fn_switch_rx_drop(struct fn_switch *sw, uint16_t uplink, uint32_t len,
+		  enum fn_uplink_counter why)
+{
+	uint64_t *uc = sw->uplink_ctr[uplink];
+	uc[FN_UC_rx_packets]++;
+	uc[FN_UC_rx_bytes] += len;
+	uc[why]++;
+}
+
+/**
  * Classify a frame received on an uplink. Counts uplink rx and the drop
  * reasons (malformed, no vNIC). *strip is set when the frame carries a tag
  * that must be removed before delivery.

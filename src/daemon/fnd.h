@@ -21,6 +21,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <net/if.h>
 #include <sys/types.h>
 #include <rte_ticketlock.h>
 #include "fn_cmd.h"
@@ -40,6 +41,11 @@ struct fnd_uplink {
 	uint32_t pending_src[2 * FND_BURST];   /* sender vNIC, for counting */
 	uint64_t drops_base[3];         /* fnd_extstats baseline at the last reset */
 	uint64_t kernel_drops;          /* af_packet socket drops read so far */
+	/* fnd_kif: an af_packet/af_xdp uplink's kernel interface */
+	char ifname[IF_NAMESIZE];       /* "" when not a kernel socket uplink */
+	bool csum_fix;                  /* finish partial checksums on receive */
+	bool strips_vlan;               /* tags lost to rxvlan: no VLAN vNICs */
+	bool truncation_told;           /* rx_drop_truncated explained in the log */
 };
 
 /* The backend of one vNIC: how its frames reach the guest. */
@@ -86,6 +92,10 @@ int fnd_dp_worker(void *arg);
 int fnd_port_probe(const char *devargs, uint16_t *port, char *err, size_t len);
 int fnd_port_start(uint16_t port, struct rte_mempool *pool, char *err, size_t len);
 void fnd_port_remove(uint16_t port);
+
+/* fnd_kif.c: checks the kernel interface of an af_packet/af_xdp uplink
+ * once its port is started (fills ifname, csum_fix, strips_vlan). */
+void fnd_kif_prepare(struct fnd_uplink *up);
 
 /* fnd_vhost.c: the vhost-user backend. */
 /* path is canonical (fnd_sock_canon); gid (gid_t)-1 keeps the daemon's. */

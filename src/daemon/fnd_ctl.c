@@ -150,6 +150,14 @@ conf_validate(const char *cmd, const char *name, int32_t self,
 				   cmd, name);
 	if (rc)
 		return reply_error("vnic %s %s: invalid configuration", cmd, name);
+	if (c->vlan != FN_VLAN_NONE && c->uplink != FN_UPLINK_NONE &&
+	    fnd.uplinks[c->uplink].strips_vlan) {
+		const struct fnd_uplink *up = &fnd.uplinks[c->uplink];
+		return reply_error("vnic %s %s: uplink %s cannot carry VLANs: %s strips "
+				   "the tags and fairnic could not turn that off (run "
+				   "`ethtool -K %s rxvlan off`, then restart fairnicd)",
+				   cmd, name, up->name, up->ifname, up->ifname);
+	}
 	uint32_t other = fn_fib_lookup(fnd.sw->fib, c->uplink, c->vlan, c->mac);
 	if (other != FN_FIB_MISS && (int32_t)other != self) {
 		char vlan[8] = "none";

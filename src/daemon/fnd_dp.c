@@ -17,6 +17,7 @@
  * memory, so the mbuf stays ours and is freed after delivery; that also
  * lets a flood reach many vhost vNICs without cloning.
  */
+#include <stdio.h>
 #include <string.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -24,6 +25,7 @@
 #include <rte_net.h>
 #include <rte_prefetch.h>
 #include <rte_vhost.h>
+#include "fn_csum.h"
 #include "fnd.h"
 
 #define VHOST_RXQ 0     /* the guest's receive virtqueue */
@@ -113,13 +115,44 @@ vlan_strip(struct rte_mbuf *m)
 	rte_pktmbuf_adj(m, FN_VLAN_HLEN);
 }
 
+/*
+ * af_packet/af_xdp uplinks (fnd_kif.c): finish a local sender's partial
+ * checksum; drop a super-frame the socket cut to its slot size, telling
+ * the operator once how to stop it. @return true when m was dropped.
+ */
+static bool
+kernel_frame_fixup(struct fnd_uplink *up, uint16_t u, struct rte_mbuf *m)
+{
+	if (m->nb_segs != 1)
+		return false;
+	switch (fn_csum_complete(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m))) {
+	case FN_CSUM_COMPLETED:
+		fnd.sw->uplink_ctr[u][FN_UC_rx_csum_completed]++;
+		return false;
+	case FN_CSUM_TRUNCATED:
+		fn_switch_rx_drop(fnd.sw, u, rte_pktmbuf_pkt_len(m), FN_UC_rx_drop_truncated);
+		if (!up->truncation_told) {
+			up->truncation_told = true;   /* once: not a syscall per frame */
+			fprintf(stderr, "fairnicd: uplink %s: dropping frames longer than "
+				"the socket's slot (a local sender's TSO/GSO segments): run "
+				"`ethtool -K PEER tso off gso off` on the sending interface "
+				"(for a veth, its peer), or use net_af_xdp\n", up->name);
+		}
+		return true;
+	case FN_CSUM_UNTOUCHED:
+		break;
+	}
+	return false;
+}
+
 static void
 poll_uplink(uint16_t u, uint64_t now)
 {
 	struct fn_switch *sw = fnd.sw;
+	struct fnd_uplink *up = &fnd.uplinks[u];
 	struct rte_mbuf *pkts[FND_BURST];
 	uint32_t dst[FND_BURST];
-	uint16_t n = rte_eth_rx_burst(fnd.uplinks[u].port, 0, pkts, FND_BURST);
+	uint16_t n = rte_eth_rx_burst(up->port, 0, pkts, FND_BURST);
 
 	if (n == 0)
 		return;
@@ -133,6 +166,8 @@ poll_uplink(uint16_t u, uint64_t now)
 		if (i + 4 < n)
 			rte_prefetch0(mdata(pkts[i + 4]));
 		dst[i] = FN_VNIC_NONE;
+		if (up->csum_fix && kernel_frame_fixup(up, u, m))
+			continue;
 		enum fn_verdict vd = fn_switch_rx_classify(
 			sw, u, mdata(m), rte_pktmbuf_pkt_len(m), &target, &strip);
 		if (vd == FN_DROP)

@@ -171,6 +171,7 @@ setup_uplinks(const struct opts *o)
 			fprintf(stderr, "fairnicd: uplink %s: %s\n", up->name, err);
 			return -1;
 		}
+		fnd_kif_prepare(up);
 		fnd.n_uplinks++;
 		fprintf(stderr, "fairnicd: uplink %s = %s (port %u)\n", up->name,
 			up->devargs, up->port);
