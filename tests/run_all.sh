@@ -36,6 +36,7 @@ fuzz() {
 	fi
 }
 fuzz fuzz_switch fuzz/run.sh
+fuzz fuzz_sched fuzz/run_sched.sh
 [ -x fuzz/run_ctl.sh ] && fuzz fuzz_ctl fuzz/run_ctl.sh
 
 # pytest over the given tests; adds its counts. FAIRNIC_BUILD picks the

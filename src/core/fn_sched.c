@@ -330,10 +330,8 @@ fn_sched_next(struct fn_sched *s, uint32_t *budget)
 				f->deficit += (int64_t)f->quantum;
 				f->open = true;
 			}
-			if (f->deficit > 0 && !is_empty(s, f) && under_ceiling(s, f)) {
-				s->served_any = true;
+			if (f->deficit > 0 && !is_empty(s, f) && under_ceiling(s, f))
 				return serve(s, s->cursor, false, budget);
-			}
 			advance(s);
 		}
 		if (s->served_any || pass == 1 || !fast_forward(s))
@@ -357,10 +355,15 @@ fn_sched_done(struct fn_sched *s, uint32_t id, uint32_t frames, uint64_t bytes,
 	fn_tb_charge(&f->ceil_tb, &f->ceil_p, bytes * 8);
 	fn_tb_charge(&f->pps_tb, &f->pps_p, frames);
 	fn_tb_charge(&s->cap_tb, &s->cap_p, bytes * 8);
-	if (f->green_served)
+	if (f->green_served) {
 		fn_tb_charge(&f->min_tb, &f->min_p, bytes * 8);
-	else
+	} else {
 		f->deficit -= (int64_t)(bytes << SCALE);
+		/* a pass that found only empty flows served nobody: it may
+		 * fast-forward (fn_sched_next) */
+		if (frames)
+			s->served_any = true;
+	}
 	if (empty || frames == 0) {
 		f->empty_round = s->round;
 		if (f->deficit > 0)

@@ -94,7 +94,7 @@ struct fn_sched {
 	uint32_t visits_left;   /**< yellow visits left this round */
 	uint32_t round;         /**< round number (for empty_round) */
 	uint32_t w_max;         /**< largest weight among members */
-	bool served_any;        /**< this yellow pass served somebody */
+	bool served_any;        /**< this yellow pass moved a frame */
 	uint64_t cap_rate;      /**< capacity, bits/s (0 = unlimited) */
 	struct fn_tb_profile cap_p;
 	struct fn_tb cap_tb;
