@@ -35,12 +35,11 @@ struct frame {
 	size_t field;           /* offset of the checksum field */
 };
 
-/* pseudo-header + L4 in one buffer, as RFC 793/768/8200 define them */
-static uint16_t
-ref_sum(const struct frame *f)
+/* The pseudo-header as RFC 793/768/8200 define it; @return its length. */
+static size_t
+pseudo_bytes(const struct frame *f, uint8_t *buf)
 {
-	uint8_t buf[4096];
-	size_t n = 0;
+	size_t n;
 	if (f->v6) {
 		memcpy(buf, f->b + f->l3 + 8, 32);
 		n = 32;
@@ -53,31 +52,24 @@ ref_sum(const struct frame *f)
 		buf[n++] = 0; buf[n++] = (uint8_t)f->proto;
 		buf[n++] = (uint8_t)(f->l4len >> 8); buf[n++] = (uint8_t)f->l4len;
 	}
-	/* the pseudo-header is a multiple of 2 bytes: one sum covers both */
+	return n;
+}
+
+/* pseudo-header + L4 in one buffer (the pseudo-header has an even length) */
+static uint16_t
+ref_sum(const struct frame *f)
+{
+	uint8_t buf[4096];
+	size_t n = pseudo_bytes(f, buf);
 	memcpy(buf + n, f->b + f->l4, f->l4len);
-	n += f->l4len;
-	return rfc1071(buf, n);
+	return rfc1071(buf, n + f->l4len);
 }
 
 static uint16_t
 ref_pseudo(const struct frame *f)
 {
-	/* the pseudo-header alone, with the real L4 length in it */
 	uint8_t buf[64];
-	size_t n = 0;
-	if (f->v6) {
-		memcpy(buf, f->b + f->l3 + 8, 32);
-		n = 32;
-		buf[n++] = (uint8_t)(f->l4len >> 24); buf[n++] = (uint8_t)(f->l4len >> 16);
-		buf[n++] = (uint8_t)(f->l4len >> 8);  buf[n++] = (uint8_t)f->l4len;
-		buf[n++] = 0; buf[n++] = 0; buf[n++] = 0; buf[n++] = (uint8_t)f->proto;
-	} else {
-		memcpy(buf, f->b + f->l3 + 12, 8);
-		n = 8;
-		buf[n++] = 0; buf[n++] = (uint8_t)f->proto;
-		buf[n++] = (uint8_t)(f->l4len >> 8); buf[n++] = (uint8_t)f->l4len;
-	}
-	return rfc1071(buf, n);
+	return rfc1071(buf, pseudo_bytes(f, buf));
 }
 
 static uint16_t
