@@ -16,7 +16,8 @@ be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-uint64_t
+/* One's-complement sum of `len` bytes added to `sum` (not folded). */
+static uint64_t
 fn_csum_add(uint64_t sum, const uint8_t *p, uint32_t len)
 {
 	uint32_t i = 0;
@@ -27,7 +28,8 @@ fn_csum_add(uint64_t sum, const uint8_t *p, uint32_t len)
 	return sum;
 }
 
-uint16_t
+/* Fold a sum to 16 bits (not complemented). */
+static uint16_t
 fn_csum_fold(uint64_t sum)
 {
 	while (sum >> 16)

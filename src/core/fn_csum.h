@@ -38,9 +38,4 @@ enum fn_csum_result {
 /** Cheap test first (the pseudo-header sum), full sum only on a match. */
 enum fn_csum_result fn_csum_complete(uint8_t *frame, uint32_t len);
 
-/** One's-complement sum of `len` bytes added to `sum` (not folded). */
-uint64_t fn_csum_add(uint64_t sum, const uint8_t *p, uint32_t len);
-/** Fold a sum to 16 bits (not complemented). */
-uint16_t fn_csum_fold(uint64_t sum);
-
 #endif /* FN_CSUM_H */

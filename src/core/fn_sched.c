@@ -66,8 +66,7 @@ fn_sched_init(struct fn_sched *s, uint32_t max_flows, uint64_t hz)
 		return -ENOMEM;
 	s->hz = hz;
 	s->max_flows = max_flows;
-	s->ring = s->cursor = s->ghead = s->gpos = s->cur = NONE;
-	s->w_max = 1;
+	s->ring = s->cursor = s->ghead = s->gpos = NONE;
 	return fn_tb_profile_init(&s->cap_p, 0, 0, hz);
 }
 
@@ -87,7 +86,6 @@ fn_sched_set_capacity(struct fn_sched *s, uint64_t rate, uint64_t now)
 		return rc;
 	fn_tb_reprofile(&s->cap_tb, &s->cap_p, &p, now);
 	s->cap_p = p;
-	s->cap_rate = rate;
 	return 0;
 }
 
@@ -107,7 +105,6 @@ requantize(struct fn_sched *s)
 	for (uint32_t i = 0; i < s->n_members; i++, id = s->flows[id].next)
 		if (s->flows[id].conf.weight > w_max)
 			w_max = s->flows[id].conf.weight;
-	s->w_max = w_max;
 	/* A pass gives the heaviest flow about one burst when few flows are
 	 * present, one frame when many are: a pass over n flows stays short,
 	 * so shares converge within milliseconds even with thousands. */
@@ -202,8 +199,6 @@ fn_sched_flow_del(struct fn_sched *s, uint32_t id)
 		if (s->cursor == id)
 			s->cursor = f->next;
 	}
-	if (s->cur == id)
-		s->cur = NONE;
 	f->member = false;
 	s->n_members--;
 	if (s->visits_left > s->n_members)
@@ -261,7 +256,6 @@ serve(struct fn_sched *s, uint32_t id, bool green, uint32_t *budget)
 			max = (uint32_t)frames;
 	}
 	f->green_served = green;
-	s->cur = id;
 	*budget = fn_tb_shape_budget(&f->pps_tb, &f->pps_p, s->now, max);
 	return id;
 }
@@ -348,8 +342,6 @@ fn_sched_done(struct fn_sched *s, uint32_t id, uint32_t frames, uint64_t bytes,
 	if (id >= s->max_flows || !s->flows[id].member)
 		return;
 	struct fn_sched_flow *f = &s->flows[id];
-	f->bytes += bytes;
-	f->frames += frames;
 	if (frames)
 		f->avg_size = (uint32_t)(bytes / frames) ? (uint32_t)(bytes / frames) : 1;
 	fn_tb_charge(&f->ceil_tb, &f->ceil_p, bytes * 8);
@@ -369,5 +361,4 @@ fn_sched_done(struct fn_sched *s, uint32_t id, uint32_t frames, uint64_t bytes,
 		if (f->deficit > 0)
 			f->deficit = 0;     /* unused credit is lost; debt is kept */
 	}
-	s->cur = NONE;
 }

@@ -79,7 +79,6 @@ struct fn_sched_flow {
 	struct fn_sched_conf conf;
 	struct fn_tb_profile min_p, ceil_p, pps_p;
 	struct fn_tb min_tb, ceil_tb, pps_tb;
-	uint64_t bytes, frames; /**< served, for shares and tests */
 };
 
 struct fn_sched {
@@ -93,13 +92,10 @@ struct fn_sched {
 	uint32_t gpos;          /**< green pass position this round */
 	uint32_t visits_left;   /**< yellow visits left this round */
 	uint32_t round;         /**< round number (for empty_round) */
-	uint32_t w_max;         /**< largest weight among members */
 	bool served_any;        /**< this yellow pass moved a frame */
-	uint64_t cap_rate;      /**< capacity, bits/s (0 = unlimited) */
 	struct fn_tb_profile cap_p;
 	struct fn_tb cap_tb;
 	uint64_t now;           /**< time of the current round */
-	uint32_t cur;           /**< flow being served (between next and done) */
 };
 
 /** @return 0, -ENOMEM, -EINVAL. Starts with unlimited capacity. */

@@ -156,6 +156,16 @@ fn_switch_frame_ok(const struct fn_switch *sw, const uint8_t *d, uint32_t len,
 	return len - (fi->hlen - FN_ETH_HLEN) <= sw->max_frame;
 }
 
+/** Count a frame received on an uplink; @return the uplink's counters. */
+static inline uint64_t *
+fn_switch_rx_count(struct fn_switch *sw, uint16_t uplink, uint32_t len)
+{
+	uint64_t *uc = sw->uplink_ctr[uplink];
+	uc[FN_UC_rx_packets]++;
+	uc[FN_UC_rx_bytes] += len;
+	return uc;
+}
+
 /**
  * A frame from an uplink that the adapter drops before classification
  * (`why` is an uplink counter): counted as received and as dropped why.
@@ -164,10 +174,7 @@ static inline void
 fn_switch_rx_drop(struct fn_switch *sw, uint16_t uplink, uint32_t len,
 		  enum fn_uplink_counter why)
 {
-	uint64_t *uc = sw->uplink_ctr[uplink];
-	uc[FN_UC_rx_packets]++;
-	uc[FN_UC_rx_bytes] += len;
-	uc[why]++;
+	fn_switch_rx_count(sw, uplink, len)[why]++;
 }
 
 /**
@@ -179,11 +186,9 @@ static inline enum fn_verdict
 fn_switch_rx_classify(struct fn_switch *sw, uint16_t uplink, const uint8_t *d,
 		      uint32_t len, uint32_t *target, bool *strip)
 {
-	uint64_t *uc = sw->uplink_ctr[uplink];
+	uint64_t *uc = fn_switch_rx_count(sw, uplink, len);
 	struct fn_eth_info fi;
 
-	uc[FN_UC_rx_packets]++;
-	uc[FN_UC_rx_bytes] += len;
 	if (!fn_switch_frame_ok(sw, d, len, &fi)) {
 		uc[FN_UC_rx_drop_malformed]++;
 		return FN_DROP;

@@ -31,14 +31,12 @@
 static uint64_t
 af_packet_drops(struct fnd_uplink *up)
 {
-	const char *p = strstr(up->devargs, "iface=");
-	char ifname[IF_NAMESIZE];
 	struct dirent *e;
 
-	if (strncmp(up->devargs, "net_af_packet", 13) != 0 || p == NULL)
+	/* up->ifname: the interface fnd_kif found behind the uplink */
+	if (strncmp(up->devargs, "net_af_packet", 13) != 0 || up->ifname[0] == '\0')
 		return 0;
-	snprintf(ifname, sizeof(ifname), "%.*s", (int)strcspn(p + 6, ","), p + 6);
-	unsigned int ifindex = if_nametoindex(ifname);
+	unsigned int ifindex = if_nametoindex(up->ifname);
 	DIR *d = opendir("/proc/self/fd");
 	if (ifindex == 0 || d == NULL) {
 		if (d != NULL)

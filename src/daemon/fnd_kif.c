@@ -63,44 +63,32 @@ ethtool(int fd, const char *ifname, void *cmd)
 
 /* Turn rxvlan off; @return 0 when it is off (or the device has none). */
 static int
-rxvlan_off(const char *ifname, char *why, size_t len)
+rxvlan_off(int fd, const char *ifname, char *why, size_t len)
 {
 	struct ethtool_value v = { .cmd = ETHTOOL_GFLAGS };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	int rc = -1;
 
-	if (fd < 0 || ethtool(fd, ifname, &v) != 0) {
+	if (ethtool(fd, ifname, &v) != 0) {
 		snprintf(why, len, "cannot read its features: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	rc = 0;
 	if (!(v.data & ETH_FLAG_RXVLAN))
-		goto out;
+		return 0;
 	v.cmd = ETHTOOL_SFLAGS;
 	v.data &= ~(uint32_t)ETH_FLAG_RXVLAN;
 	if (ethtool(fd, ifname, &v) != 0) {
 		snprintf(why, len, "cannot turn rx-vlan-hw-parse off: %s", strerror(errno));
-		rc = -1;
-		goto out;
+		return -1;
 	}
 	fprintf(stderr, "fairnicd: %s: turned rx-vlan-hw-parse off, so that "
 		"VLAN tags reach fairnic in the frame\n", ifname);
-out:
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	return 0;
 }
 
 static bool
-is_veth(const char *ifname)
+is_veth(int fd, const char *ifname)
 {
 	struct ethtool_drvinfo di = { .cmd = ETHTOOL_GDRVINFO };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	bool veth = fd >= 0 && ethtool(fd, ifname, &di) == 0 &&
-		    strcmp(di.driver, "veth") == 0;
-	if (fd >= 0)
-		close(fd);
-	return veth;
+	return ethtool(fd, ifname, &di) == 0 && strcmp(di.driver, "veth") == 0;
 }
 
 void
@@ -121,15 +109,23 @@ fnd_kif_prepare(struct fnd_uplink *up)
 	up->csum_fix = true;
 	if (devargs_iface(up->devargs, up->ifname, sizeof(up->ifname)) != 0)
 		return;
-	if (xdp && is_veth(up->ifname))
+	if (!xdp)
+		return;         /* af_packet: the PMD restores VLAN tags itself */
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "cannot check it: %s", strerror(errno));
+	} else if (is_veth(fd, up->ifname)) {
 		fprintf(stderr, "fairnicd: uplink %s: %s is a veth: VLAN tags its peer "
 			"inserts as metadata (txvlan, on by default) cannot reach AF_XDP; "
 			"for VLAN vNICs run `ethtool -K PEER txvlan off` on the peer, or "
 			"use net_af_packet, which restores them\n", up->name, up->ifname);
-	if (xdp && rxvlan_off(up->ifname, why, sizeof(why)) != 0) {
+	}
+	if (fd < 0 || rxvlan_off(fd, up->ifname, why, sizeof(why)) != 0) {
 		up->strips_vlan = true;
 		fprintf(stderr, "fairnicd: uplink %s: %s %s; VLAN vNICs are refused "
 			"on it (remedy: ethtool -K %s rxvlan off)\n",
 			up->name, up->ifname, why, up->ifname);
 	}
+	if (fd >= 0)
+		close(fd);
 }
