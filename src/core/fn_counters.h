@@ -13,12 +13,16 @@
 	X(rx_bytes,              "bytes of those frames") \
 	X(tx_packets,            "frames taken from the guest and forwarded (uplink or local)") \
 	X(tx_bytes,              "bytes of those frames") \
-	X(rx_drop_rate,          "dropped by the receive limit (rx-rate/rx-pps), before any copy") \
-	X(rx_drop_queue_full,    "guest receive queue full, or guest not connected") \
+	X(rx_drop_rate,          "rx-police on: above rx-rate/rx-pps at arrival, dropped before any copy") \
+	X(rx_drop_queue_limit,   "receive queue held rx-queue bytes already: dropped at arrival, before any copy") \
+	X(rx_drop_pool,          "receive queue held its fair part of the shared packet buffers (the rest is kept for the other vNICs): dropped at arrival") \
+	X(rx_drop_aqm,           "dropped by CoDel (rx-aqm codel) at the head of the receive queue: it had waited too long, before any copy") \
+	X(rx_drop_guest_full,    "the guest's receive ring was full when the frame's turn came (the guest is not keeping up)") \
+	X(rx_drop_not_connected, "no guest connected to the vNIC") \
 	X(tx_drop_spoof,         "source MAC was not the vNIC's own") \
 	X(tx_drop_local_denied,  "addressed to a local vNIC with local switching off on one side, or to itself") \
 	X(tx_drop_malformed,     "runt, truncated VLAN tag or oversize frame from the guest") \
-	X(tx_drop_uplink_full,   "uplink transmit queue stayed full") \
+	X(tx_drop_uplink_full,   "no buffer to add the vNIC's VLAN tag to a frame for the uplink (frames wait, never dropped, when the uplink is busy)") \
 	X(tx_drop_no_uplink,     "vNIC has no uplink, or its uplink is down") \
 	X(notifications,         "interrupts (eventfd kicks) sent to the guest") \
 	X(tx_drop_tap_kernel,    "tap vNIC: frames from the kernel side lost in the tap's queue before fairnic read them (the interface's tx_dropped)") \
@@ -32,7 +36,7 @@
 	X(tx_bytes,              "bytes of those frames") \
 	X(rx_drop_no_vnic,       "no vNIC has this (VLAN, destination MAC): dropped, never flooded") \
 	X(rx_drop_malformed,     "runt, truncated VLAN tag or oversize frame from the wire") \
-	X(tx_drop_full,          "transmit queue stayed full") \
+	X(tx_drop_full,          "frames from vNICs that could not be tagged for this uplink (see the vNICs' tx_drop_uplink_full)") \
 	X(tx_announce,           "RARP announcements sent for vNICs that moved to this uplink, VLAN or MAC (not in tx_packets)") \
 	X(rx_drop_ring_full,     "dropped by the port before fairnic saw them: receive ring full (the port's imissed)") \
 	X(rx_drop_nombuf,        "dropped by the port before fairnic saw them: no free packet buffer (rx_nombuf)") \

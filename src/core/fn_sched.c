@@ -96,25 +96,25 @@ fn_sched_conf_check(const struct fn_sched *s, const struct fn_sched_conf *c)
 	return make_profiles(s, c, &p);
 }
 
-/* Quanta follow the largest weight among members (fn_sched.h). */
+/* Quanta follow the largest weight among configured flows (fn_sched.h);
+ * they do not change when flows sleep and wake, so that costs O(1). */
 static void
 requantize(struct fn_sched *s)
 {
 	uint32_t w_max = 1;
-	uint32_t id = s->ring;
-	for (uint32_t i = 0; i < s->n_members; i++, id = s->flows[id].next)
-		if (s->flows[id].conf.weight > w_max)
+	for (uint32_t id = 0; id < s->max_flows; id++)
+		if (s->flows[id].member && s->flows[id].conf.weight > w_max)
 			w_max = s->flows[id].conf.weight;
 	/* A pass gives the heaviest flow about one burst when few flows are
 	 * present, one frame when many are: a pass over n flows stays short,
 	 * so shares converge within milliseconds even with thousands. */
-	uint64_t q = FN_SCHED_QUANTUM / (s->n_members ? s->n_members : 1);
+	uint64_t q = FN_SCHED_QUANTUM / (s->n_flows ? s->n_flows : 1);
 	if (q < FN_SCHED_FRAME)
 		q = FN_SCHED_FRAME;
 	uint64_t unit = (q << SCALE) / w_max;
-	id = s->ring;
-	for (uint32_t i = 0; i < s->n_members; i++, id = s->flows[id].next)
-		s->flows[id].quantum = unit * s->flows[id].conf.weight;
+	for (uint32_t id = 0; id < s->max_flows; id++)
+		if (s->flows[id].member)
+			s->flows[id].quantum = unit * s->flows[id].conf.weight;
 }
 
 static void
@@ -141,7 +141,8 @@ fn_sched_flow_set(struct fn_sched *s, uint32_t id, const struct fn_sched_conf *c
 	if ((rc = make_profiles(s, c, &p)) != 0)
 		return rc;
 	struct fn_sched_flow *f = &s->flows[id];
-	bool had_min = f->member && f->conf.min != 0;
+	bool had_min = f->awake && f->conf.min != 0;
+	bool joined = !f->member;
 	if (!f->member) {
 		memset(f, 0, sizeof(*f));
 		f->member = true;
@@ -150,18 +151,7 @@ fn_sched_flow_set(struct fn_sched *s, uint32_t id, const struct fn_sched_conf *c
 		fn_tb_init(&f->min_tb, &p.min_p, now);
 		fn_tb_init(&f->ceil_tb, &p.ceil_p, now);
 		fn_tb_init(&f->pps_tb, &p.pps_p, now);
-		if (s->ring == NONE) {
-			f->next = f->prev = id;
-			s->ring = s->cursor = id;
-		} else {
-			/* join at the back of the round: just before the cursor */
-			uint32_t at = s->cursor;
-			f->next = at;
-			f->prev = s->flows[at].prev;
-			s->flows[f->prev].next = id;
-			s->flows[at].prev = id;
-		}
-		s->n_members++;
+		s->n_flows++;
 	} else {
 		fn_tb_reprofile(&f->min_tb, &f->min_p, &p.min_p, now);
 		fn_tb_reprofile(&f->ceil_tb, &f->ceil_p, &p.ceil_p, now);
@@ -171,12 +161,14 @@ fn_sched_flow_set(struct fn_sched *s, uint32_t id, const struct fn_sched_conf *c
 	f->ceil_p = p.ceil_p;
 	f->pps_p = p.pps_p;
 	f->conf = *c;
-	if (c->min != 0 && !had_min) {
+	if (f->awake && c->min != 0 && !had_min) {
 		f->gnext = s->ghead;
 		s->ghead = id;
-	} else if (c->min == 0 && had_min) {
+	} else if (f->awake && c->min == 0 && had_min) {
 		green_unlink(s, id);
 	}
+	if (joined)
+		fn_sched_wake(s, id);
 	requantize(s);
 	return 0;
 }
@@ -185,6 +177,43 @@ void
 fn_sched_flow_del(struct fn_sched *s, uint32_t id)
 {
 	if (id >= s->max_flows || !s->flows[id].member)
+		return;
+	fn_sched_sleep(s, id);
+	s->flows[id].member = false;
+	s->n_flows--;
+	requantize(s);
+}
+
+void
+fn_sched_wake(struct fn_sched *s, uint32_t id)
+{
+	if (id >= s->max_flows || !s->flows[id].member || s->flows[id].awake)
+		return;
+	struct fn_sched_flow *f = &s->flows[id];
+	f->awake = true;
+	f->open = false;
+	if (s->ring == NONE) {
+		f->next = f->prev = id;
+		s->ring = s->cursor = id;
+	} else {
+		/* join at the back of the round: just before the cursor */
+		uint32_t at = s->cursor;
+		f->next = at;
+		f->prev = s->flows[at].prev;
+		s->flows[f->prev].next = id;
+		s->flows[at].prev = id;
+	}
+	s->n_members++;
+	if (f->conf.min != 0) {
+		f->gnext = s->ghead;
+		s->ghead = id;
+	}
+}
+
+void
+fn_sched_sleep(struct fn_sched *s, uint32_t id)
+{
+	if (id >= s->max_flows || !s->flows[id].awake)
 		return;
 	struct fn_sched_flow *f = &s->flows[id];
 	if (f->conf.min != 0)
@@ -199,11 +228,13 @@ fn_sched_flow_del(struct fn_sched *s, uint32_t id)
 		if (s->cursor == id)
 			s->cursor = f->next;
 	}
-	f->member = false;
+	f->awake = false;
+	f->open = false;
+	if (f->deficit > 0)
+		f->deficit = 0;     /* unused credit is lost; debt is kept */
 	s->n_members--;
 	if (s->visits_left > s->n_members)
 		s->visits_left = s->n_members;
-	requantize(s);
 }
 
 void

@@ -69,7 +69,8 @@ struct fn_sched_flow {
 	uint32_t next, prev;
 	/* list of members with a guarantee (the green pass) */
 	uint32_t gnext;
-	bool member;
+	bool member;            /**< configured */
+	bool awake;             /**< on the ring: offered service */
 	bool open;              /**< yellow visit in progress: quantum added */
 	bool green_served;      /**< the last service was from the green pass */
 	uint32_t empty_round;   /**< round in which it reported empty (+1) */
@@ -85,7 +86,8 @@ struct fn_sched {
 	uint64_t hz;
 	uint32_t max_flows;
 	struct fn_sched_flow *flows;
-	uint32_t n_members;
+	uint32_t n_flows;       /**< configured flows */
+	uint32_t n_members;     /**< awake flows (on the ring) */
 	uint32_t ring;          /**< some member, or NONE */
 	uint32_t cursor;        /**< yellow pass position */
 	uint32_t ghead;         /**< first member with a guarantee */
@@ -114,6 +116,17 @@ int fn_sched_flow_set(struct fn_sched *s, uint32_t id, const struct fn_sched_con
 		      uint64_t now);
 /** Remove flow `id` (a member). Call between rounds. */
 void fn_sched_flow_del(struct fn_sched *s, uint32_t id);
+
+/**
+ * Take a configured flow off the ring (nothing to send for a while: an
+ * empty receive queue, a guest not connected) or put it back. A sleeping
+ * flow costs nothing per round; it loses unused credit, keeps any debt,
+ * and wakes at the back of the current round. Quanta do not change, so
+ * both are O(1) (O(flows with a guarantee) to leave the green list).
+ * A new flow starts awake.
+ */
+void fn_sched_wake(struct fn_sched *s, uint32_t id);
+void fn_sched_sleep(struct fn_sched *s, uint32_t id);
 
 /** Start a polling round at `now`. */
 void fn_sched_begin(struct fn_sched *s, uint64_t now);

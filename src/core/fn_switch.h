@@ -9,15 +9,16 @@
  * frame it asks this module what to do:
  *
  *   uplink -> vNIC   fn_switch_rx_classify()  which vNIC(s), or drop why
- *                    fn_switch_rx_admit()     receive limit, checked before
- *                                             the frame is copied anywhere
- *   vNIC -> out      fn_switch_tx_budget()    how many frames to take from
- *                                             the guest (shaping by
- *                                             backpressure: the rest waits
- *                                             in the guest's own queue)
+ *                    fn_switch_rx_enqueue()   police (rx-police on), queue
+ *                                             limit and pool share, checked
+ *                                             before the frame is copied
+ *                    rx_sched[uplink]         when each queue is served
+ *                    fn_switch_rx_dequeue()   CoDel at the head
+ *   vNIC -> out      tx_sched[uplink]         whose guest to take frames
+ *                                             from, and how many (the rest
+ *                                             waits in the guest's queue)
  *                    fn_switch_tx_classify()  uplink, local vNIC, flood, or
  *                                             drop why (spoof, local denied)
- *                    fn_switch_tx_charge()    pay for what was taken
  *
  * Forwarding model (after the research's CAM): a vNIC lives in one
  * broadcast domain, (uplink, VLAN). Unicast is an exact match on
@@ -37,15 +38,33 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include "fn_bufacct.h"
+#include "fn_codel.h"
 #include "fn_counters.h"
 #include "fn_eth.h"
 #include "fn_fib.h"
+#include "fn_sched.h"
 #include "fn_tb.h"
 
 #define FN_VNIC_NONE    UINT32_MAX
 #define FN_UPLINK_NONE  0xffff  /**< a vNIC without uplink: local-only domain */
 #define FN_DEFAULT_MAX_FRAME 1514  /**< untagged, without FCS */
 #define FN_SWITCH_MAX_FRAME (UINT32_C(1) << 20)  /**< largest max_frame accepted */
+#define FN_RXQ_DEFAULT_MIN  (256 * 1024)   /**< default rx-queue floor, bytes */
+#define FN_RXQ_DEFAULT_MS   10             /**< default rx-queue: ms at the ceiling */
+#define FN_RXQ_RESERVE_MAX  64             /**< frames a queue may always hold */
+
+/** Receive queue drop policy (rx-aqm). */
+enum fn_rx_aqm {
+	FN_AQM_CODEL,   /**< CoDel at dequeue (fq_codel's 5 ms / 100 ms) */
+	FN_AQM_TAIL,    /**< only the queue limit */
+};
+
+/** A direction of a vNIC's traffic, as scheduled. */
+enum fn_dir {
+	FN_DIR_RX,      /**< towards the guest */
+	FN_DIR_TX,      /**< from the guest */
+};
 
 /** Configuration of one vNIC, as the data plane needs it. */
 struct fn_vnic_conf {
@@ -57,10 +76,16 @@ struct fn_vnic_conf {
 	uint64_t rx_pps, rx_pps_burst;
 	uint64_t tx_rate, tx_burst;
 	uint64_t tx_pps, tx_pps_burst;
+	uint64_t rx_min, tx_min;    /**< bits/s guaranteed while it has traffic */
+	uint32_t rx_weight, tx_weight; /**< 1..FN_SCHED_WEIGHT_MAX (0 = default 1) */
+	uint64_t rx_queue;          /**< receive queue limit, bytes (0 = default) */
+	bool rx_police;             /**< drop above rx-rate at arrival, not shape */
+	uint8_t rx_aqm;             /**< enum fn_rx_aqm */
 };
 
+/* Receive policing (rx-police on) only: shaping is the schedulers'. */
 struct fn_vnic_limits {
-	struct fn_tb_profile rx_bits, rx_pkts, tx_bits, tx_pkts;
+	struct fn_tb_profile rx_bits, rx_pkts;
 };
 
 struct fn_vnic {
@@ -71,9 +96,14 @@ struct fn_vnic {
 	bool local;
 	bool in_use;
 	uint32_t dom_next, dom_prev;    /* broadcast domain membership */
+	bool rx_police;
+	uint8_t rx_aqm;
 	/* Written for every admitted frame. */
-	struct fn_tb rx_bits, rx_pkts, tx_bits, tx_pkts;
+	struct fn_tb rx_bits, rx_pkts;
 	struct fn_vnic_limits lim;
+	struct fn_bufq rxq;             /* receive queue: frames and bytes held */
+	struct fn_codel codel;
+	uint64_t rx_sojourn_max;        /* cycles, since the last counter reset */
 	uint64_t ctr[FN_VC_MAX];
 	/* Control plane only. */
 	struct fn_vnic_conf conf;       /* as configured, bursts resolved */
@@ -88,6 +118,13 @@ struct fn_switch {
 	uint64_t hz;
 	struct fn_fib *fib;
 	uint64_t (*uplink_ctr)[FN_UC_MAX];
+	/* Link sharing, per uplink and direction; index max_uplinks holds the
+	 * vNICs without an uplink (fn_switch_sched_index). */
+	struct fn_sched *rx_sched, *tx_sched;
+	uint64_t *rx_cap, *tx_cap;      /* bits/s, 0 = unlimited */
+	struct fn_bufacct buf;          /* receive queues' share of the pool */
+	uint32_t rxq_reserve;           /* frames each queue may always hold */
+	struct fn_codel_params codel;
 };
 
 /**
@@ -118,7 +155,8 @@ int fn_switch_limits_build(const struct fn_switch *sw,
 /**
  * Add a vNIC. @param id receives its index.
  * @return 0, -EINVAL/-ERANGE (see conf_check), -EEXIST (MAC already used in
- *         that domain), -ENOSPC (table full).
+ *         that domain), -ENOSPC (table full), -EDQUOT (admission control:
+ *         see fn_switch_admission).
  */
 int fn_switch_vnic_add(struct fn_switch *sw, struct fn_vnic_conf *c,
 		       uint64_t now, uint32_t *id);
@@ -136,6 +174,47 @@ int fn_switch_vnic_del(struct fn_switch *sw, uint32_t id);
 
 /** Zero a vNIC's counters (id) or every counter (FN_VNIC_NONE). */
 void fn_switch_counters_reset(struct fn_switch *sw, uint32_t id);
+
+/**
+ * Tell the receive queues how many packet buffers they share: `total` in
+ * the pool, of which `system` are kept for the ports and bursts in flight.
+ * Call before adding vNICs. Each queue may always hold rxq_reserve frames
+ * (up to FN_RXQ_RESERVE_MAX; never more than half the rest in all).
+ * @return 0, -EINVAL (system > total), -EBUSY (vNICs exist).
+ */
+int fn_switch_buffers(struct fn_switch *sw, uint32_t total, uint32_t system);
+
+/** Scheduler index of an uplink (or FN_UPLINK_NONE). */
+static inline uint32_t
+fn_switch_sched_index(const struct fn_switch *sw, uint16_t uplink)
+{
+	return uplink == FN_UPLINK_NONE ? sw->max_uplinks : uplink;
+}
+
+/**
+ * Capacity of uplink `u` in each direction, bits/s (0 = unlimited). A
+ * capacity below the guarantees (min) its vNICs already hold is refused.
+ * @return 0, -EINVAL (no such uplink), -EDQUOT (guarantees above it).
+ */
+int fn_switch_uplink_set(struct fn_switch *sw, uint16_t u, uint64_t rx_rate,
+			 uint64_t tx_rate, uint64_t now);
+
+/** Sum of the `dir` guarantees of the vNICs on `uplink`, except vNIC
+ *  `except` (FN_VNIC_NONE: none excepted). */
+uint64_t fn_switch_min_sum(const struct fn_switch *sw, uint16_t uplink,
+			   enum fn_dir dir, uint32_t except);
+
+/**
+ * Would configuration `c` for vNIC `self` (FN_VNIC_NONE for a new one)
+ * make the guarantees on its uplink add up to more than the capacity?
+ * @return 0, or -EDQUOT with *dir the direction that does not fit.
+ */
+int fn_switch_admission(const struct fn_switch *sw, const struct fn_vnic_conf *c,
+			uint32_t self, enum fn_dir *dir);
+
+/** The guest of vNIC `id` connected (true) or went away: its transmit
+ *  flow is offered service only while connected. */
+void fn_switch_vnic_ready(struct fn_switch *sw, uint32_t id, bool ready);
 
 /* ------------------------------------------------------------------ */
 /* Data path                                                           */
@@ -235,28 +314,79 @@ fn_switch_rx_admit(struct fn_switch *sw, uint32_t id, uint32_t len,
 	return true;
 }
 
-/**
- * Transmit shaping: how many frames (at most `max`) to take from vNIC
- * `id`'s guest queue now. 0 while either bucket is in debt.
+/*
+ * Receive queues. A frame classified to vNIC `id` (guest connected) is
+ * offered with fn_switch_rx_enqueue(): policing (rx-police on), then the
+ * queue's byte limit and its share of the pool. Admitted frames wait in the
+ * vNIC's queue (the adapter's FIFO); the vNIC's receive flow is woken in
+ * its uplink's receive scheduler on the first one. When the scheduler
+ * serves the vNIC, each head frame goes through fn_switch_rx_dequeue()
+ * (CoDel), and the adapter copies the survivors into the guest.
  */
-static inline uint32_t
-fn_switch_tx_budget(struct fn_switch *sw, uint32_t id, uint64_t now,
-		    uint32_t max)
+
+/** @return true: the frame is queued (accounted); false: dropped, counted. */
+static inline bool
+fn_switch_rx_enqueue(struct fn_switch *sw, uint32_t id, uint32_t len,
+		     uint64_t now)
 {
 	struct fn_vnic *v = &sw->vnics[id];
-	if (fn_tb_shape_budget(&v->tx_bits, &v->lim.tx_bits, now, 1) == 0)
-		return 0;
-	return fn_tb_shape_budget(&v->tx_pkts, &v->lim.tx_pkts, now, max);
+	if (v->rx_police && !fn_switch_rx_admit(sw, id, len, now))
+		return false;
+	switch (fn_buf_admit(&sw->buf, &v->rxq, len)) {
+	case FN_BUF_OK:
+		break;
+	case FN_BUF_QUEUE_LIMIT:
+		v->ctr[FN_VC_rx_drop_queue_limit]++;
+		return false;
+	case FN_BUF_POOL:
+		v->ctr[FN_VC_rx_drop_pool]++;
+		return false;
+	}
+	if (v->rxq.held == 1)
+		fn_sched_wake(&sw->rx_sched[fn_switch_sched_index(sw, v->uplink)], id);
+	return true;
 }
 
-/** Pay for `pkts` frames totalling `bytes` taken from vNIC `id`. */
-static inline void
-fn_switch_tx_charge(struct fn_switch *sw, uint32_t id, uint32_t pkts,
-		    uint64_t bytes)
+/**
+ * The head frame of vNIC `id`'s queue (`len` bytes, queued for `sojourn`
+ * cycles) leaves the queue. @return true to deliver it; false when CoDel
+ * drops it (counted in rx_drop_aqm).
+ */
+static inline bool
+fn_switch_rx_dequeue(struct fn_switch *sw, uint32_t id, uint32_t len,
+		     uint64_t now, uint64_t sojourn)
 {
 	struct fn_vnic *v = &sw->vnics[id];
-	fn_tb_charge(&v->tx_bits, &v->lim.tx_bits, bytes * 8);
-	fn_tb_charge(&v->tx_pkts, &v->lim.tx_pkts, pkts);
+	fn_buf_release(&sw->buf, &v->rxq, len);
+	if (sojourn > v->rx_sojourn_max)
+		v->rx_sojourn_max = sojourn;
+	if (v->rx_aqm == FN_AQM_CODEL &&
+	    fn_codel_drop(&v->codel, &sw->codel, now, sojourn,
+			  v->rxq.bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)v->rxq.bytes)) {
+		v->ctr[FN_VC_rx_drop_aqm]++;
+		return false;
+	}
+	return true;
+}
+
+/** A queued frame of `len` bytes leaves vNIC `id`'s queue undelivered
+ *  (`why`: guest ring full, guest not connected). */
+static inline void
+fn_switch_rx_discard(struct fn_switch *sw, uint32_t id, uint32_t len,
+		     enum fn_vnic_counter why)
+{
+	struct fn_vnic *v = &sw->vnics[id];
+	fn_buf_release(&sw->buf, &v->rxq, len);
+	v->ctr[why]++;
+}
+
+/** vNIC `id`'s queue is empty: CoDel learns it, its flow sleeps. */
+static inline void
+fn_switch_rx_queue_empty(struct fn_switch *sw, uint32_t id)
+{
+	struct fn_vnic *v = &sw->vnics[id];
+	fn_codel_empty(&v->codel);
+	fn_sched_sleep(&sw->rx_sched[fn_switch_sched_index(sw, v->uplink)], id);
 }
 
 /**

@@ -38,6 +38,8 @@ struct sim {
 	uint32_t n;
 	uint64_t now;
 	uint32_t work;          /* frames per round (the core), 0 = unlimited */
+	bool sleepy;            /* as the receive path: a flow that runs dry
+				   sleeps, and wakes when frames arrive */
 };
 
 static struct sim *
@@ -82,6 +84,8 @@ run(struct sim *m, uint64_t duration)
 			uint64_t frame = (uint64_t)x->size * 8 * HZ;
 			x->backlog += x->credit / frame;
 			x->credit %= frame;
+			if (m->sleepy && x->backlog)
+				fn_sched_wake(&m->s, i);
 		}
 		/* Rounds back to back, as the worker runs them, until the
 		 * core's work for this tick is spent or a round serves nobody. */
@@ -103,6 +107,7 @@ sim_round(struct sim *m, uint32_t *workp)
 		while ((id = fn_sched_next(&m->s, &budget)) != FN_SCHED_NONE) {
 			struct src *x = &m->src[id];
 			assert_true(budget >= 1 && budget <= FN_SCHED_BURST);
+			assert_true(m->s.flows[id].awake);
 			uint64_t have = !x->on ? 0 : x->pace == 0 ? INF : x->backlog;
 			uint32_t n = have < budget ? (uint32_t)have : budget;
 			if (m->work && work + n > m->work)
@@ -112,6 +117,8 @@ sim_round(struct sim *m, uint32_t *workp)
 			x->bytes += (uint64_t)n * x->size;
 			x->frames += n;
 			fn_sched_done(&m->s, id, n, (uint64_t)n * x->size, have < budget);
+			if (m->sleepy && x->pace && x->backlog == 0)
+				fn_sched_sleep(&m->s, id);
 			work += n;
 			if (m->work && work >= m->work)
 				break;
@@ -390,6 +397,54 @@ test_flows_leave_and_join(void **state)
 	sim_free(m);
 }
 
+/*
+ * Flows that sleep while they have nothing (the receive path's use) get
+ * the same shares as flows polled every round, and a sleeping flow is
+ * never offered: the worked example with paced sources that run dry,
+ * 4000 sleeping configured flows next to it costing nothing.
+ */
+static void
+test_sleep_and_wake(void **state)
+{
+	(void)state;
+	struct sim *m = sim_new(4003, 1000 * MBIT);
+	double *r = calloc(4003, sizeof(*r));
+	m->sleepy = true;
+	flow(m, 0, 600 * MBIT, 0, 1, 1514, 2000 * MBIT);
+	flow(m, 1, 0, 0, 1, 1514, 2000 * MBIT);
+	flow(m, 2, 0, 150 * MBIT, 2, 1514, 2000 * MBIT);
+	for (uint32_t i = 3; i < 4003; i++) {
+		flow(m, i, i % 2 ? 1 * MBIT : 0, 0, 1, 64, 1);   /* 1 bit/s: idle */
+		fn_sched_sleep(&m->s, i);
+	}
+	assert_int_equal(m->s.n_members, 3);
+	measure(m, 100 * MS, 1000 * MS, r);
+	assert_near(r[0], 725, 2);
+	assert_near(r[1], 125, 2);
+	assert_near(r[2], 150, 2);
+	/* vm2 pauses: it sleeps, and its share goes to the others at once */
+	m->src[1].on = false;
+	m->src[1].backlog = 0;
+	fn_sched_sleep(&m->s, 1);
+	fn_sched_sleep(&m->s, 1);               /* twice is harmless */
+	measure(m, 10 * MS, 500 * MS, r);
+	assert_near(r[0], 850, 2);
+	assert_true(r[1] == 0);
+	assert_near(r[2], 150, 2);
+	/* and gets it back when it wakes */
+	m->src[1].on = true;
+	measure(m, 10 * MS, 500 * MS, r);
+	assert_near(r[1], 125, 2);
+	/* a sleeping flow can be reconfigured and deleted */
+	flow(m, 5, 0, 0, 3, 64, 1);
+	fn_sched_sleep(&m->s, 5);
+	fn_sched_flow_del(&m->s, 5);
+	fn_sched_flow_del(&m->s, 0);
+	assert_int_equal(m->s.n_members, 2);
+	free(r);
+	sim_free(m);
+}
+
 /* Extreme weights keep their ratio (quanta are scaled, fast-forwarded). */
 static void
 test_extreme_weights(void **state)
@@ -528,6 +583,7 @@ main(void)
 		cmocka_unit_test(test_live_changes),
 		cmocka_unit_test(test_4096_flows),
 		cmocka_unit_test(test_flows_leave_and_join),
+		cmocka_unit_test(test_sleep_and_wake),
 		cmocka_unit_test(test_extreme_weights),
 		cmocka_unit_test(test_bad_settings),
 		cmocka_unit_test(test_random_against_reference),

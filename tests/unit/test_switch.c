@@ -255,7 +255,15 @@ static const struct conf_case conf_cases[] = {
 	{ "rx burst 1",       { .mac = OKMAC, .vlan = NONE, .rx_rate = 1000000, .rx_burst = 1 }, -EINVAL, 0, 0, 0, 0 },
 	{ "rx burst 1518",    { .mac = OKMAC, .vlan = NONE, .rx_rate = 1000000, .rx_burst = 1518 }, 0, 1518, 32, MINB, 32 },
 	{ "burst w/o rate",   { .mac = OKMAC, .vlan = NONE, .rx_burst = 1 }, 0, 1, 32, MINB, 32 },
-	{ "tx burst 1",       { .mac = OKMAC, .vlan = NONE, .tx_rate = 1000000, .tx_burst = 1 }, 0, MINB, 32, 1, 32 },
+	{ "tx burst 1",       { .mac = OKMAC, .vlan = NONE, .tx_rate = 1000000, .tx_burst = 1 }, -EINVAL, 0, 0, 0, 0 },
+	{ "tx burst 1518",    { .mac = OKMAC, .vlan = NONE, .tx_rate = 1000000, .tx_burst = 1518 }, 0, MINB, 32, 1518, 32 },
+	{ "rx-min > rx-rate", { .mac = OKMAC, .vlan = NONE, .rx_rate = 1000000, .rx_min = 1000001 }, -EINVAL, 0, 0, 0, 0 },
+	{ "tx-min > tx-rate", { .mac = OKMAC, .vlan = NONE, .tx_rate = 1000000, .tx_min = 2000000 }, -EINVAL, 0, 0, 0, 0 },
+	{ "rx-min = rx-rate", { .mac = OKMAC, .vlan = NONE, .rx_rate = 1000000, .rx_min = 1000000 }, 0, MINB, 32, MINB, 32 },
+	{ "weight 10001",     { .mac = OKMAC, .vlan = NONE, .tx_weight = 10001 }, -EINVAL, 0, 0, 0, 0 },
+	{ "weight 10000",     { .mac = OKMAC, .vlan = NONE, .rx_weight = 10000 }, 0, MINB, 32, MINB, 32 },
+	{ "rx-queue 1517",    { .mac = OKMAC, .vlan = NONE, .rx_queue = 1517 }, -EINVAL, 0, 0, 0, 0 },
+	{ "rx-aqm 2",         { .mac = OKMAC, .vlan = NONE, .rx_aqm = 2 }, -EINVAL, 0, 0, 0, 0 },
 	/* defaults: 10 ms of the rate, at least two frames / 32 packets */
 	{ "rx 1 Mbit/s",      { .mac = OKMAC, .vlan = NONE, .rx_rate = 1000000 }, 0, MINB, 32, MINB, 32 },
 	{ "rx 1 Gbit/s",      { .mac = OKMAC, .vlan = NONE, .rx_rate = 1000000000 }, 0, 1250000, 32, MINB, 32 },
@@ -264,8 +272,8 @@ static const struct conf_case conf_cases[] = {
 	{ "rx 1 kpps",        { .mac = OKMAC, .vlan = NONE, .rx_pps = 1000 }, 0, MINB, 32, MINB, 32 },
 	{ "tx 5 Mpps",        { .mac = OKMAC, .vlan = NONE, .tx_pps = 5000000 }, 0, MINB, 32, MINB, 50000 },
 	{ "explicit bursts",  { .mac = OKMAC, .vlan = NONE, .rx_rate = 1, .rx_burst = 2000, .rx_pps = 1,
-				.rx_pps_burst = 1, .tx_rate = 1, .tx_burst = 3, .tx_pps = 1,
-				.tx_pps_burst = 4 }, 0, 2000, 1, 3, 4 },
+				.rx_pps_burst = 1, .tx_rate = 1, .tx_burst = 3000, .tx_pps = 1,
+				.tx_pps_burst = 4 }, 0, 2000, 1, 3000, 4 },
 	/* exact accounting needs burst * hz < 2^62 (bytes are counted in bits) */
 	{ "largest rx burst", { .mac = OKMAC, .vlan = NONE, .rx_rate = 1, .rx_burst = BIGB }, 0, BIGB, 32, MINB, 32 },
 	{ "rx burst +1",      { .mac = OKMAC, .vlan = NONE, .rx_rate = 1, .rx_burst = BIGB + 1 }, -ERANGE, 0, 0, 0, 0 },
@@ -752,10 +760,17 @@ test_tx_shaper(void **state)
 		uint32_t id = add_conf(sw, c, 0);
 		const struct fn_vnic_conf *r = &sw->vnics[id].conf;   /* bursts resolved */
 		uint64_t pkts = 0, last = 0;
+		struct fn_sched *ts = &sw->tx_sched[0];
+		fn_switch_vnic_ready(sw, id, true);
 		for (uint64_t t = 0; t <= T * HZ; t += k[i].poll) {
-			uint32_t n = fn_switch_tx_budget(sw, id, t, k[i].batch);
+			/* the data plane's use: one round per poll */
+			uint32_t n = 0, b;
+			fn_sched_begin(ts, t);
+			if (fn_sched_next(ts, &b) == id) {
+				n = b < k[i].batch ? b : k[i].batch;
+				fn_sched_done(ts, id, n, (uint64_t)n * k[i].len, false);
+			}
 			assert_true(n <= k[i].batch);
-			fn_switch_tx_charge(sw, id, n, (uint64_t)n * k[i].len);
 			pkts += n;
 			last = n ? n : last;
 			/* Never ahead of rate * t + burst, except by the last batch
@@ -780,17 +795,187 @@ test_tx_shaper(void **state)
 			fail_msg("shaper case %zu: %.1f pps, configured %.1f", i, got, want);
 		fn_switch_free(sw);
 	}
-	/* Unlimited: the whole batch every time. */
+	/* Unlimited: the whole batch every time; not offered while its guest
+	 * is away. */
 	struct fn_switch *sw = mk(1, HZ);
-	uint32_t id = add(sw, MAC(1), 0, NONE, true);
+	uint32_t id = add(sw, MAC(1), 0, NONE, true), b;
+	struct fn_sched *ts = &sw->tx_sched[0];
+	fn_sched_begin(ts, 0);
+	assert_int_equal(fn_sched_next(ts, &b), FN_SCHED_NONE);
+	fn_switch_vnic_ready(sw, id, true);
 	for (uint64_t t = 0; t < 1000; t++) {
-		assert_int_equal(fn_switch_tx_budget(sw, id, t, 32), 32);
-		fn_switch_tx_charge(sw, id, 32, 32 * 1514);
+		fn_sched_begin(ts, t);
+		assert_int_equal(fn_sched_next(ts, &b), id);
+		assert_int_equal(b, 32);
+		fn_sched_done(ts, id, 32, 32 * 1514, false);
 	}
+	fn_switch_vnic_ready(sw, id, false);
+	fn_sched_begin(ts, 2000);
+	assert_int_equal(fn_sched_next(ts, &b), FN_SCHED_NONE);
 	fn_switch_free(sw);
 }
 
 /* ---- reconfiguration ----------------------------------------------------------- */
+
+/* Defaults of the sharing keys: weight 1, a queue of 10 ms at the ceiling
+ * and at least 256 KiB. */
+static void
+test_sharing_defaults(void **state)
+{
+	(void)state;
+	struct fn_switch *sw = mk(2, HZ);
+	struct fn_vnic_conf c = cf(MAC(1), 0, NONE, true);
+	assert_int_equal(fn_switch_conf_check(sw, &c), 0);
+	assert_int_equal(c.rx_weight, 1);
+	assert_int_equal(c.tx_weight, 1);
+	assert_int_equal(c.rx_queue, 256 * 1024);
+	c = cf(MAC(1), 0, NONE, true);
+	c.rx_rate = 1000000000;         /* 10 ms at 1 Gbit/s = 1.25 MB */
+	assert_int_equal(fn_switch_conf_check(sw, &c), 0);
+	assert_int_equal(c.rx_queue, 1250000);
+	c.rx_queue = 5000;
+	assert_int_equal(fn_switch_conf_check(sw, &c), 0);
+	assert_int_equal(c.rx_queue, 5000);
+	fn_switch_free(sw);
+}
+
+/* Admission control: guarantees on one uplink never add up to more than
+ * its capacity; vNICs without an uplink, or an unlimited link, promise
+ * nothing against a capacity. */
+static void
+test_admission(void **state)
+{
+	(void)state;
+	const uint64_t M = 1000000;
+	struct fn_switch *sw = mk(8, HZ);
+	enum fn_dir dir;
+	assert_int_equal(fn_switch_uplink_set(sw, 0, 0, 1000 * M, 0), 0);
+	struct fn_vnic_conf a = cf(MAC(1), 0, NONE, true);
+	a.tx_min = 600 * M;
+	uint32_t ia = add_conf(sw, a, 0);
+	struct fn_vnic_conf b = cf(MAC(2), 0, NONE, true), b0 = b;
+	b.tx_min = 401 * M;
+	uint32_t id = 99;
+	assert_int_equal(fn_switch_admission(sw, &b, NOV, &dir), -EDQUOT);
+	assert_int_equal(dir, FN_DIR_TX);
+	assert_int_equal(fn_switch_vnic_add(sw, &b, 0, &id), -EDQUOT);
+	assert_int_equal(id, 99);
+	assert_int_equal(sw->n_vnics, 1);
+	b.tx_min = 400 * M;                     /* exactly the capacity: fits */
+	uint32_t ib = add_conf(sw, b, 0);
+	assert_int_equal(fn_switch_min_sum(sw, 0, FN_DIR_TX, NOV), 1000 * M);
+	assert_int_equal(fn_switch_min_sum(sw, 0, FN_DIR_TX, ia), 400 * M);
+	/* raising one's own guarantee counts it once */
+	a = sw->vnics[ia].conf;
+	a.tx_min = 601 * M;
+	assert_int_equal(fn_switch_vnic_update(sw, ia, &a, 0), -EDQUOT);
+	assert_int_equal(sw->vnics[ia].conf.tx_min, 600 * M);
+	/* the link cannot shrink below its guarantees */
+	assert_int_equal(fn_switch_uplink_set(sw, 0, 0, 999 * M, 0), -EDQUOT);
+	assert_int_equal(sw->tx_cap[0], 1000 * M);
+	/* receive: unlimited capacity admits any guarantee; a capacity does not */
+	b0.mac = MAC(3);
+	b0.rx_min = 5000 * M;
+	uint32_t ic = add_conf(sw, b0, 0);
+	assert_int_equal(fn_switch_uplink_set(sw, 0, 4000 * M, 1000 * M, 0), -EDQUOT);
+	assert_int_equal(sw->rx_cap[0], 0);
+	assert_int_equal(fn_switch_uplink_set(sw, 0, 5000 * M, 2000 * M, 0), 0);
+	/* moving a vNIC to another uplink takes its guarantee along */
+	assert_int_equal(fn_switch_uplink_set(sw, 1, 0, 100 * M, 0), 0);
+	struct fn_vnic_conf m = sw->vnics[ib].conf;
+	m.uplink = 1;
+	assert_int_equal(fn_switch_vnic_update(sw, ib, &m, 0), -EDQUOT);
+	m.uplink = NOUP;                        /* no link: nothing to promise against */
+	assert_int_equal(fn_switch_vnic_update(sw, ib, &m, 0), 0);
+	assert_int_equal(fn_switch_min_sum(sw, 0, FN_DIR_TX, NOV), 600 * M);
+	assert_int_equal(fn_switch_vnic_del(sw, ic), 0);
+	assert_int_equal(fn_switch_uplink_set(sw, 0, 1, 600 * M, 0), 0);
+	assert_int_equal(fn_switch_uplink_set(sw, 5, 0, 0, 0), -EINVAL);
+	sw_check(sw);
+	fn_switch_free(sw);
+}
+
+/*
+ * Receive queues through the switch: limit, pool share, CoDel, counters.
+ * A flood into one vNIC with a huge queue never costs another vNIC a
+ * frame of the pool: it stops at its share while the other still fits.
+ */
+static void
+test_rx_queues(void **state)
+{
+	(void)state;
+	struct fn_switch *sw = mk(4, HZ);
+	assert_int_equal(fn_switch_buffers(sw, 1000, 100), 0);
+	assert_int_equal(sw->rxq_reserve, 64);   /* (1000-100)/2/4 = 112, capped */
+	struct fn_vnic_conf c = cf(MAC(1), 0, NONE, true);
+	c.rx_queue = 1 << 30;                    /* huge: only the pool limits it */
+	uint32_t flood = add_conf(sw, c, 0);
+	c = cf(MAC(2), 0, NONE, true);
+	c.rx_queue = 10 * 1514;
+	uint32_t paced = add_conf(sw, c, 0);
+	assert_int_equal(fn_switch_buffers(sw, 1000, 100), -EBUSY);
+	struct fn_sched *rs = &sw->rx_sched[0];
+	assert_false(rs->flows[flood].awake);
+	uint32_t n = 0;
+	while (fn_switch_rx_enqueue(sw, flood, 1514, 0))
+		n++;
+	/* reserve 64, then shared: 900 - 128 reserved = 772 shared, it settles
+	 * at half of that */
+	assert_int_equal(n, 64 + 386);
+	assert_true(rs->flows[flood].awake);
+	assert_int_equal(sw->vnics[flood].ctr[FN_VC_rx_drop_pool], 1);
+	for (int i = 0; i < 10; i++)
+		assert_true(fn_switch_rx_enqueue(sw, paced, 1514, 0));
+	assert_false(fn_switch_rx_enqueue(sw, paced, 1514, 0));
+	assert_int_equal(sw->vnics[paced].ctr[FN_VC_rx_drop_queue_limit], 1);
+	assert_int_equal(sw->vnics[paced].rxq.held, 10);
+	/* CoDel: frames that waited beyond 5 ms for 100 ms start dropping */
+	uint64_t t = 200 * (HZ / 1000), drops = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (!fn_switch_rx_dequeue(sw, flood, 1514, t + i, 50 * (HZ / 1000)))
+			drops++;
+		if (i == 0)
+			t += 101 * (HZ / 1000);
+	}
+	assert_true(drops > 0);
+	assert_int_equal(sw->vnics[flood].ctr[FN_VC_rx_drop_aqm], drops);
+	assert_int_equal(sw->vnics[flood].rxq.held, 0);
+	assert_int_equal(sw->vnics[flood].rx_sojourn_max, 50 * (HZ / 1000));
+	fn_switch_rx_queue_empty(sw, flood);
+	assert_false(rs->flows[flood].awake);
+	/* tail: never a drop at the head */
+	c = sw->vnics[paced].conf;
+	c.rx_aqm = FN_AQM_TAIL;
+	assert_int_equal(fn_switch_vnic_update(sw, paced, &c, 0), 0);
+	for (int i = 0; i < 10; i++)
+		assert_true(fn_switch_rx_dequeue(sw, paced, 1514, t + (uint64_t)i * HZ, HZ));
+	assert_true(fn_switch_rx_enqueue(sw, paced, 100, t));
+	fn_switch_rx_discard(sw, paced, 100, FN_VC_rx_drop_guest_full);
+	assert_int_equal(sw->vnics[paced].rxq.held, 0);
+	assert_int_equal(sw->vnics[paced].rxq.bytes, 0);
+	assert_int_equal(sw->vnics[paced].ctr[FN_VC_rx_drop_guest_full], 1);
+	/* police: the receive limit drops at arrival, the scheduler has no ceiling */
+	c.rx_police = true;
+	c.rx_rate = 1000000;
+	c.rx_burst = 0;
+	c.rx_queue = 0;
+	assert_int_equal(fn_switch_vnic_update(sw, paced, &c, 0), 0);
+	assert_int_equal(rs->flows[paced].conf.ceil, 0);
+	uint32_t ok = 0;
+	for (int i = 0; i < 100; i++)
+		ok += fn_switch_rx_enqueue(sw, paced, 1000, t);
+	assert_int_equal(ok, sw->vnics[paced].conf.rx_burst / 1000);
+	assert_int_equal(sw->vnics[paced].ctr[FN_VC_rx_drop_rate], 100 - ok);
+	c.rx_police = false;
+	assert_int_equal(fn_switch_vnic_update(sw, paced, &c, 0), 0);
+	assert_int_equal(rs->flows[paced].conf.ceil, 1000000);
+	/* deleting a vNIC with frames queued gives its buffers back */
+	uint32_t before = sw->buf.shared_used;
+	assert_int_equal(fn_switch_vnic_del(sw, paced), 0);
+	assert_true(sw->buf.shared_used <= before);
+	assert_int_equal(sw->buf.reserved, 64);
+	fn_switch_free(sw);
+}
 
 static void
 test_update_mac(void **state)
@@ -1278,6 +1463,9 @@ main(void)
 		cmocka_unit_test(test_tx_flood),
 		cmocka_unit_test(test_rx_policer),
 		cmocka_unit_test(test_tx_shaper),
+		cmocka_unit_test(test_sharing_defaults),
+		cmocka_unit_test(test_admission),
+		cmocka_unit_test(test_rx_queues),
 		cmocka_unit_test(test_update_mac),
 		cmocka_unit_test(test_update_domain),
 		cmocka_unit_test(test_update_local),
