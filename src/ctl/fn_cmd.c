@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fn_cmd: the command grammar, as two declarative tables.
+ * fn_cmd: the command grammar, as declarative tables.
  *
  * fn_cmds[] lists every command: its one or two keywords, whether it takes
- * a vNIC name, which keys it accepts and requires, and its help text.
- * fn_keys[] lists every key of `vnic add` / `vnic set`: its keyword, its
- * enum fn_vnic_key, what kind of value it takes and where that value lands
- * in struct fn_vnic_params. The parser, the error messages and the usage
- * text are all driven by these tables, so a key cannot be parseable but
- * undocumented, or documented but rejected.
+ * a name, which key table it takes (vNIC keys, uplink keys, help's topic),
+ * which keys it accepts and requires, and its help text. fn_vnic_keys[]
+ * and fn_uplink_keys[] are generated from the X-macros FN_VNIC_KEYS and
+ * FN_UPLINK_KEYS of fn_cmd.h: keyword, enum key, kind of value and where
+ * the value lands in the params struct. The parser, the error messages, the
+ * usage and `help keys` (the README's table) are all driven by them, so a
+ * key cannot be parseable but undocumented, or documented but rejected.
+ * `help counters` is generated from fn_counters.h's X-macros the same way.
  *
  * Parsing is pure and total: any word vector (argc 0 included) yields
  * either 0 and a filled struct fn_cmd, or -1 and one line in `err`. The
@@ -39,7 +41,10 @@
 #include <strings.h>
 
 #include "fn_cmd.h"
+#include "fn_counters.h"
 #include "fn_eth.h"
+#include "fn_sched.h"
+#include "fn_switch.h"
 
 #define FN_BIT(k)       (UINT32_C(1) << (k))
 #define FN_KEYS_ALL     (FN_BIT(FN_K_COUNT) - 1)
@@ -253,68 +258,62 @@ fn_format_size(uint64_t bytes, char *buf, size_t len)
 
 /* ----------------------------------------------------------- the tables */
 
-enum fn_val {
-	FN_VAL_MAC,
-	FN_VAL_RATE,
-	FN_VAL_SIZE,
-	FN_VAL_COUNT,
-	FN_VAL_VLAN,
-	FN_VAL_ONOFF,
-	FN_VAL_NAME,
-	FN_VAL_PATH,            /* vhost-user socket path */
-	FN_VAL_IFNAME,          /* tap interface name */
-	FN_VAL_MODE,            /* file mode, octal 0..0777 */
-	FN_VAL_GROUP,           /* group name or number */
-};
-
-struct fn_key_def {
-	const char *name;
-	enum fn_vnic_key key;
-	enum fn_val val;
-	size_t off;             /* of the value in struct fn_vnic_params */
-	const char *arg;        /* metavariable shown in the usage */
-	const char *help;
-};
+_Static_assert(FN_K_COUNT <= 32, "fn_vnic_params.set is 32 bits");
+_Static_assert(FN_WEIGHT_MAX == FN_SCHED_WEIGHT_MAX, "weights: grammar and scheduler");
+_Static_assert(FN_AQM_CODEL == 0 && FN_AQM_TAIL == 1, "fn_aqm_names[]");
 
 #define FN_OFF(f) offsetof(struct fn_vnic_params, f)
 
-/* The two backends share FN_K_BACKEND (and `path`): one of them is given. */
-static const struct fn_key_def fn_keys[] = {
-	{ "mac", FN_K_MAC, FN_VAL_MAC, FN_OFF(mac), "MAC",
-	  "the guest's unicast MAC; other source MACs are dropped" },
-	{ "vhost-user", FN_K_BACKEND, FN_VAL_PATH, FN_OFF(path), "PATH",
-	  "vhost-user socket (fairnicd is the server); add only" },
-	{ "tap", FN_K_BACKEND, FN_VAL_IFNAME, FN_OFF(path), "IFNAME",
-	  "TAP interface; add only" },
-	{ "uplink", FN_K_UPLINK, FN_VAL_NAME, FN_OFF(uplink), "NAME",
-	  "uplink this vNIC sends to and receives from" },
-	{ "vlan", FN_K_VLAN, FN_VAL_VLAN, FN_OFF(vlan), "ID|none",
-	  "802.1Q VLAN on the uplink, 1..4094; none = untagged" },
-	{ "rx-rate", FN_K_RX_RATE, FN_VAL_RATE, FN_OFF(rx_rate), "RATE",
-	  "limit towards the guest, bits/s (0 = unlimited)" },
-	{ "rx-burst", FN_K_RX_BURST, FN_VAL_SIZE, FN_OFF(rx_burst), "SIZE",
-	  "bucket depth of rx-rate (0 = default)" },
-	{ "rx-pps", FN_K_RX_PPS, FN_VAL_COUNT, FN_OFF(rx_pps), "N",
-	  "limit towards the guest, packets/s (0 = unlimited)" },
-	{ "rx-pps-burst", FN_K_RX_PPS_BURST, FN_VAL_COUNT, FN_OFF(rx_pps_burst),
-	  "N", "bucket depth of rx-pps, packets (0 = default)" },
-	{ "tx-rate", FN_K_TX_RATE, FN_VAL_RATE, FN_OFF(tx_rate), "RATE",
-	  "limit from the guest, bits/s (0 = unlimited)" },
-	{ "tx-burst", FN_K_TX_BURST, FN_VAL_SIZE, FN_OFF(tx_burst), "SIZE",
-	  "bucket depth of tx-rate (0 = default)" },
-	{ "tx-pps", FN_K_TX_PPS, FN_VAL_COUNT, FN_OFF(tx_pps), "N",
-	  "limit from the guest, packets/s (0 = unlimited)" },
-	{ "tx-pps-burst", FN_K_TX_PPS_BURST, FN_VAL_COUNT, FN_OFF(tx_pps_burst),
-	  "N", "bucket depth of tx-pps, packets (0 = default)" },
-	{ "local", FN_K_LOCAL, FN_VAL_ONOFF, FN_OFF(local), "on|off",
-	  "allow switching to other vNICs of this host" },
-	{ "mode", FN_K_MODE, FN_VAL_MODE, FN_OFF(mode), "MODE",
-	  "vhost-user socket mode, octal (default: fairnicd --vhost-mode, 0660)" },
-	{ "group", FN_K_GROUP, FN_VAL_GROUP, FN_OFF(group), "GROUP",
-	  "vhost-user socket group, name or number (default: --vhost-group)" },
+/* FN_VNIC_KEYS as data; the two backends share FN_K_BACKEND (and `path`). */
+/* The key of an entry: its own, but the tap spelling is FN_K_BACKEND's. */
+#define FN_KEY_OF_MAC(k)       FN_K_##k
+#define FN_KEY_OF_RATE(k)      FN_K_##k
+#define FN_KEY_OF_RATE_AUTO(k) FN_K_##k
+#define FN_KEY_OF_SIZE(k)      FN_K_##k
+#define FN_KEY_OF_COUNT(k)     FN_K_##k
+#define FN_KEY_OF_WEIGHT(k)    FN_K_##k
+#define FN_KEY_OF_VLAN(k)      FN_K_##k
+#define FN_KEY_OF_ONOFF(k)     FN_K_##k
+#define FN_KEY_OF_AQM(k)       FN_K_##k
+#define FN_KEY_OF_NAME(k)      FN_K_##k
+#define FN_KEY_OF_PATH(k)      FN_K_##k
+#define FN_KEY_OF_IFNAME(k)    FN_K_BACKEND
+#define FN_KEY_OF_MODE(k)      FN_K_##k
+#define FN_KEY_OF_GROUP(k)     FN_K_##k
+
+/* FN_VNIC_KEYS as data. */
+const struct fn_key_info fn_vnic_keys[] = {
+#define FN_X(kw, KEY, VAL, f, META, HOME, RESETS, ZERO, HELP) \
+	{ kw, FN_KEY_OF_##VAL(KEY), FN_VAL_##VAL, #f, FN_OFF(f), META, \
+	  FN_HOME_##HOME, RESETS, ZERO, HELP },
+	FN_VNIC_KEYS(FN_X)
+#undef FN_X
+};
+const size_t fn_vnic_nkeys = sizeof(fn_vnic_keys) / sizeof(fn_vnic_keys[0]);
+
+/* FN_UPLINK_KEYS, in the same form (`key` holds an enum fn_uplink_key). */
+static const struct fn_key_info fn_uplink_keys[] = {
+#define FN_X(kw, KEY, VAL, f, META, HELP) \
+	{ kw, (enum fn_vnic_key)FN_UK_##KEY, FN_VAL_##VAL, #f, \
+	  offsetof(struct fn_uplink_params, f), META, FN_HOME_PORT, 0, NULL, HELP },
+	FN_UPLINK_KEYS(FN_X)
+#undef FN_X
+};
+#define FN_NUKEYS (sizeof(fn_uplink_keys) / sizeof(fn_uplink_keys[0]))
+
+const char *const fn_vnic_gauge_names[FN_VG_MAX] = {
+#define FN_X(n, h) #n,
+	FN_VNIC_GAUGES(FN_X)
+#undef FN_X
 };
 
-#define FN_NKEYS (sizeof(fn_keys) / sizeof(fn_keys[0]))
+static const char *const fn_aqm_names[] = { "codel", "tail" };
+
+const char *
+fn_cmd_aqm_name(unsigned aqm)
+{
+	return aqm < 2 ? fn_aqm_names[aqm] : "?";
+}
 
 enum fn_name_arg {
 	FN_NAME_NONE,
@@ -322,10 +321,20 @@ enum fn_name_arg {
 	FN_NAME_REQUIRED,
 };
 
+/* Which key table a command takes. */
+enum fn_keyset {
+	FN_KEYSET_NONE,
+	FN_KEYSET_VNIC,
+	FN_KEYSET_UPLINK,
+	FN_KEYSET_HELP,         /* help's [TOPIC] [--markdown] */
+};
+
 struct fn_cmd_def {
 	const char *word[2];    /* word[1] NULL for one-word commands */
 	enum fn_cmd_op op;
 	enum fn_name_arg name;
+	const char *what;       /* what the name names: "vNIC", "uplink" */
+	enum fn_keyset keyset;
 	uint32_t keys;          /* keys accepted */
 	uint32_t required;      /* keys that must be given */
 	bool need_key;          /* at least one key */
@@ -333,101 +342,175 @@ struct fn_cmd_def {
 	const char *help;
 };
 
+#define FN_UKEYS_ALL (FN_BIT(FN_UK_COUNT) - 1)
+
 /*
  * When two entries match, the one with more keywords wins: `stats show`
  * and `stats reset` are commands, so a vNIC named "show" or "reset" needs
  * `stats show show`.
  */
 static const struct fn_cmd_def fn_cmds[] = {
-	{ { "vnic", "add" }, FN_CMD_VNIC_ADD, FN_NAME_REQUIRED, FN_KEYS_ALL,
-	  FN_BIT(FN_K_MAC) | FN_BIT(FN_K_BACKEND), false,
-	  "NAME mac MAC (vhost-user PATH | tap IFNAME) [KEY VALUE]...",
+	{ { "vnic", "add" }, FN_CMD_VNIC_ADD, FN_NAME_REQUIRED, "vNIC",
+	  FN_KEYSET_VNIC, FN_KEYS_ALL, FN_BIT(FN_K_MAC) | FN_BIT(FN_K_BACKEND),
+	  false, "NAME mac MAC (vhost-user PATH | tap IFNAME) [KEY VALUE]...",
 	  "create a vNIC" },
-	{ { "vnic", "set" }, FN_CMD_VNIC_SET, FN_NAME_REQUIRED,
-	  FN_KEYS_ALL & ~FN_BIT(FN_K_BACKEND), 0, true,
+	{ { "vnic", "set" }, FN_CMD_VNIC_SET, FN_NAME_REQUIRED, "vNIC",
+	  FN_KEYSET_VNIC, FN_KEYS_ALL & ~FN_BIT(FN_K_BACKEND), 0, true,
 	  "NAME KEY VALUE [KEY VALUE]...",
-	  "change some keys of a vNIC; the others keep their values" },
-	{ { "vnic", "del" }, FN_CMD_VNIC_DEL, FN_NAME_REQUIRED, 0, 0, false,
-	  "NAME", "delete a vNIC" },
-	{ { "vnic", "show" }, FN_CMD_VNIC_SHOW, FN_NAME_OPTIONAL, 0, 0, false,
-	  "[NAME]", "show one or all vNICs" },
-	{ { "vnic", "list" }, FN_CMD_VNIC_SHOW, FN_NAME_OPTIONAL, 0, 0, false,
-	  "[NAME]", "same as vnic show" },
-	{ { "uplink", "show" }, FN_CMD_UPLINK_SHOW, FN_NAME_NONE, 0, 0, false,
-	  "", "show the uplinks" },
-	{ { "stats", NULL }, FN_CMD_STATS_SHOW, FN_NAME_OPTIONAL, 0, 0, false,
-	  "[NAME]", "counters of one vNIC, or of all vNICs and uplinks" },
-	{ { "stats", "show" }, FN_CMD_STATS_SHOW, FN_NAME_OPTIONAL, 0, 0, false,
-	  "[NAME]", "same as stats" },
-	{ { "stats", "reset" }, FN_CMD_STATS_RESET, FN_NAME_OPTIONAL, 0, 0,
-	  false, "[NAME]", "zero the counters of one vNIC, or all counters" },
-	{ { "help", NULL }, FN_CMD_HELP, FN_NAME_NONE, 0, 0, false,
-	  "", "print this help" },
+	  "change some keys of a vNIC, at once; the others keep their values" },
+	{ { "vnic", "del" }, FN_CMD_VNIC_DEL, FN_NAME_REQUIRED, "vNIC",
+	  FN_KEYSET_NONE, 0, 0, false, "NAME", "delete a vNIC" },
+	{ { "vnic", "show" }, FN_CMD_VNIC_SHOW, FN_NAME_OPTIONAL, "vNIC",
+	  FN_KEYSET_NONE, 0, 0, false, "[NAME]", "show one or all vNICs" },
+	{ { "vnic", "list" }, FN_CMD_VNIC_SHOW, FN_NAME_OPTIONAL, "vNIC",
+	  FN_KEYSET_NONE, 0, 0, false, "[NAME]", "same as vnic show" },
+	{ { "uplink", "set" }, FN_CMD_UPLINK_SET, FN_NAME_REQUIRED, "uplink",
+	  FN_KEYSET_UPLINK, FN_UKEYS_ALL, 0, true,
+	  "NAME [rx-rate RATE] [tx-rate RATE|auto]",
+	  "set the capacity of an uplink's wire in each direction" },
+	{ { "uplink", "show" }, FN_CMD_UPLINK_SHOW, FN_NAME_NONE, NULL,
+	  FN_KEYSET_NONE, 0, 0, false, "", "show the uplinks" },
+	{ { "stats", NULL }, FN_CMD_STATS_SHOW, FN_NAME_OPTIONAL, "vNIC",
+	  FN_KEYSET_NONE, 0, 0, false, "[NAME]",
+	  "counters of one vNIC, or of all vNICs and uplinks" },
+	{ { "stats", "show" }, FN_CMD_STATS_SHOW, FN_NAME_OPTIONAL, "vNIC",
+	  FN_KEYSET_NONE, 0, 0, false, "[NAME]", "same as stats" },
+	{ { "stats", "reset" }, FN_CMD_STATS_RESET, FN_NAME_OPTIONAL, "vNIC",
+	  FN_KEYSET_NONE, 0, 0, false, "[NAME]",
+	  "zero the counters of one vNIC, or all counters" },
+	{ { "help", NULL }, FN_CMD_HELP, FN_NAME_NONE, NULL, FN_KEYSET_HELP, 0,
+	  0, false, "[keys|counters] [--markdown]",
+	  "this help; the keys, or what stats shows (--markdown: as tables)" },
 };
 
 #define FN_NCMDS (sizeof(fn_cmds) / sizeof(fn_cmds[0]))
 
 /* ---------------------------------------------------------------- usage */
 
-static char fn_usage_buf[8192];
-static pthread_once_t fn_usage_once = PTHREAD_ONCE_INIT;
+/* A text built once, into a fixed buffer (fn_cmd_usage(), fn_cmd_help()). */
+struct fn_text {
+	char *buf;
+	size_t size, n;
+};
 
-static void
-fn_usage_add(size_t *n, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3)))
+fn_text_add(struct fn_text *t, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (*n >= sizeof(fn_usage_buf))
+	if (t->n >= t->size)
 		return;
 	va_start(ap, fmt);
-	int r = vsnprintf(fn_usage_buf + *n, sizeof(fn_usage_buf) - *n, fmt,
-			  ap);
+	int r = vsnprintf(t->buf + t->n, t->size - t->n, fmt, ap);
 	va_end(ap);
 	if (r > 0)
-		*n += (size_t)r;
+		t->n += (size_t)r;
 }
 
-/* Left column of `width`, help after it, or on the next line if too wide. */
+#define FN_TEXT_WIDTH 79
+
+/* "  LEFT  help..." with the help wrapped at FN_TEXT_WIDTH under itself;
+ * a LEFT too wide for its column gets a line of its own. */
 static void
-fn_usage_row(size_t *n, int width, const char *left, const char *help)
+fn_text_row(struct fn_text *t, int width, const char *left, const char *help)
 {
+	int col = width + 3;            /* "  " + left column + " " */
+	size_t room = FN_TEXT_WIDTH - (size_t)col;
+
 	if ((int)strlen(left) < width)
-		fn_usage_add(n, "  %-*s %s\n", width, left, help);
+		fn_text_add(t, "  %-*s ", width, left);
 	else
-		fn_usage_add(n, "  %s\n  %-*s %s\n", left, width, "", help);
+		fn_text_add(t, "  %s\n%*s", left, col, "");
+	while (*help != '\0') {
+		size_t len = strlen(help), cut = len;
+		if (len > room) {
+			/* last blank within the room, else the first after it */
+			for (cut = room; cut > 0 && help[cut] != ' '; cut--)
+				;
+			if (cut == 0)
+				cut = strcspn(help, " ");
+		}
+		fn_text_add(t, "%.*s\n", (int)cut, help);
+		help += cut;
+		while (*help == ' ')
+			help++;
+		if (*help != '\0')
+			fn_text_add(t, "%*s", col, "");
+	}
 }
+
+/* A markdown table cell: '|' escaped. */
+static void
+fn_text_cell(struct fn_text *t, const char *pre, const char *s, const char *post)
+{
+	fn_text_add(t, "%s", pre);
+	for (; *s != '\0'; s++)
+		fn_text_add(t, *s == '|' ? "\\|" : "%c", *s);
+	fn_text_add(t, "%s", post);
+}
+
+static void
+fn_text_keys(struct fn_text *t, const struct fn_key_info *k, size_t n,
+	     bool md)
+{
+	char left[128];
+
+	if (md)
+		fn_text_add(t, "| key | value | meaning |\n|---|---|---|\n");
+	for (size_t i = 0; i < n; i++) {
+		if (md) {
+			fn_text_cell(t, "| `", k[i].name, "` ");
+			fn_text_cell(t, "| `", k[i].meta, "` ");
+			fn_text_cell(t, "| ", k[i].help, " |\n");
+			continue;
+		}
+		snprintf(left, sizeof(left), "%s %s", k[i].name, k[i].meta);
+		fn_text_row(t, 20, left, k[i].help);
+	}
+}
+
+static void
+fn_text_all_keys(struct fn_text *t, bool md)
+{
+	fn_text_add(t, md ? "Keys of `vnic add` and `vnic set` (and `--config` "
+		    "lines):\n\n" : "Keys of vnic add and vnic set:\n");
+	fn_text_keys(t, fn_vnic_keys, fn_vnic_nkeys, md);
+	fn_text_add(t, md ? "\nKeys of `uplink set NAME`:\n\n" :
+		    "\nKeys of uplink set:\n");
+	fn_text_keys(t, fn_uplink_keys, FN_NUKEYS, md);
+}
+
+static char fn_usage_buf[16384];
+static pthread_once_t fn_usage_once = PTHREAD_ONCE_INIT;
 
 static void
 fn_usage_build(void)
 {
+	struct fn_text t = { fn_usage_buf, sizeof(fn_usage_buf), 0 };
 	char left[128];
-	size_t n = 0;
 
-	fn_usage_add(&n, "Commands:\n");
+	fn_text_add(&t, "Commands:\n");
 	for (size_t i = 0; i < FN_NCMDS; i++) {
 		const struct fn_cmd_def *d = &fn_cmds[i];
 		snprintf(left, sizeof(left), "%s%s%s%s%s", d->word[0],
 			 d->word[1] ? " " : "", d->word[1] ? d->word[1] : "",
 			 d->synopsis[0] ? " " : "", d->synopsis);
-		fn_usage_row(&n, 20, left, d->help);
+		fn_text_row(&t, 20, left, d->help);
 	}
-	fn_usage_add(&n, "\nKeys of vnic add and vnic set:\n");
-	for (size_t i = 0; i < FN_NKEYS; i++) {
-		snprintf(left, sizeof(left), "%s %s", fn_keys[i].name,
-			 fn_keys[i].arg);
-		fn_usage_row(&n, 20, left, fn_keys[i].help);
-	}
-	fn_usage_add(&n,
+	fn_text_add(&t, "\n");
+	fn_text_all_keys(&t, false);
+	fn_text_add(&t,
 		"\nValues (units as in tc(8), case-insensitive):\n"
 		"  RATE  bits/s: 123, 123bit, 10kbit, 1.5mbit, 1gbit, 1tbit;\n"
 		"        IEC kibit, mibit, gibit, tibit; bytes/s bps, kbps,\n"
 		"        mbps, gbps, tbps, kibps, mibps, gibps, tibps\n"
 		"  SIZE  bytes: 1514, 1514b, 64k, 64kb, 1m, 1mb, 1g, 1gb;\n"
 		"        kbit, mbit, gbit (1kbit = 128 bytes)\n"
-		"  N     whole number, or with k (x1000), m (x1000000)\n"
+		"  N     whole number, or with k (x1000), m (x1000000);\n"
+		"        a weight is a whole number in 1..%d\n"
 		"  NAME  1 to %d characters of A-Z a-z 0-9 _ . -\n"
 		"  MAC   unicast, e.g. 52:54:00:00:00:01\n",
-		FN_NAME_MAX - 1);
+		FN_WEIGHT_MAX, FN_NAME_MAX - 1);
 }
 
 const char *
@@ -435,6 +518,72 @@ fn_cmd_usage(void)
 {
 	pthread_once(&fn_usage_once, fn_usage_build);
 	return fn_usage_buf;
+}
+
+/* `help keys` and `help counters`, plain and markdown. */
+static char fn_help_buf[2][2][16384];
+static pthread_once_t fn_help_once = PTHREAD_ONCE_INIT;
+
+static const struct {
+	const char *name, *help;
+} fn_vc_help[] = {
+#define FN_X(n, h) { #n, h },
+	FN_VNIC_COUNTERS(FN_X)
+#undef FN_X
+}, fn_vg_help[] = {
+#define FN_X(n, h) { #n, h },
+	FN_VNIC_GAUGES(FN_X)
+#undef FN_X
+}, fn_uc_help[] = {
+#define FN_X(n, h) { #n, h },
+	FN_UPLINK_COUNTERS(FN_X)
+#undef FN_X
+};
+
+static void
+fn_text_counters(struct fn_text *t, const char *title, const char *col,
+		 const __typeof__(fn_vc_help[0]) *c, size_t n, bool md)
+{
+	fn_text_add(t, md ? "%s:\n\n| %s | meaning |\n|---|---|\n" : "%s:\n",
+		    title, col);
+	for (size_t i = 0; i < n; i++) {
+		if (md) {
+			fn_text_cell(t, "| `", c[i].name, "` ");
+			fn_text_cell(t, "| ", c[i].help, " |\n");
+		} else {
+			fn_text_row(t, 22, c[i].name, c[i].help);
+		}
+	}
+}
+
+static void
+fn_help_build(void)
+{
+	for (int md = 0; md < 2; md++) {
+		struct fn_text k = { fn_help_buf[0][md], sizeof(fn_help_buf[0][md]), 0 };
+		struct fn_text c = { fn_help_buf[1][md], sizeof(fn_help_buf[1][md]), 0 };
+
+		fn_text_all_keys(&k, md);
+		fn_text_counters(&c, "Per vNIC (\"rx\" is towards the guest, "
+				 "\"tx\" is from the guest)", "counter", fn_vc_help,
+				 FN_VC_MAX, md);
+		fn_text_add(&c, "\n");
+		fn_text_counters(&c, "Also per vNIC (not counters: measured when "
+				 "shown)", "field", fn_vg_help, FN_VG_MAX, md);
+		fn_text_add(&c, "\n");
+		fn_text_counters(&c, "Per uplink (\"rx\" is from the wire, \"tx\" "
+				 "is to the wire)", "counter", fn_uc_help,
+				 FN_UC_MAX, md);
+	}
+}
+
+const char *
+fn_cmd_help(enum fn_help_topic topic, bool markdown)
+{
+	if (topic != FN_HELP_KEYS && topic != FN_HELP_COUNTERS)
+		return fn_cmd_usage();
+	pthread_once(&fn_help_once, fn_help_build);
+	return fn_help_buf[topic == FN_HELP_COUNTERS][markdown];
 }
 
 /* -------------------------------------------------------------- parsing */
@@ -583,7 +732,7 @@ fn_vlan_parse(const char *s, uint16_t *vlan)
 /* Error text for a number fn_scan() refused. */
 static int
 fn_number_fail(struct fn_ctx *c, int r, const char *what, const char *word,
-	       const struct fn_key_def *k, const char *example)
+	       const struct fn_key_info *k, const char *example)
 {
 	char q[FN_QLEN];
 
@@ -599,12 +748,12 @@ fn_number_fail(struct fn_ctx *c, int r, const char *what, const char *word,
 		       k->name, example);
 }
 
-/* Parse the value of key `k` into its field of `p`. */
+/* Parse the value of key `k` into its field at `base` + k->off. */
 static int
-fn_value_parse(struct fn_ctx *c, const struct fn_key_def *k, const char *v,
-	       struct fn_vnic_params *p)
+fn_value_parse(struct fn_ctx *c, const struct fn_key_info *k, const char *v,
+	       void *base)
 {
-	void *dst = (char *)p + k->off;
+	void *dst = (char *)base + k->off;
 	char q[FN_QLEN];
 	uint64_t x = 0;
 	uint16_t vlan;
@@ -624,11 +773,19 @@ fn_value_parse(struct fn_ctx *c, const struct fn_key_def *k, const char *v,
 				       "bit set, a vNIC needs a unicast address",
 				       q);
 		break;
+	case FN_VAL_RATE_AUTO:
+		if (strcasecmp(v, "auto") == 0) {
+			x = FN_RATE_AUTO;
+			break;
+		}
+		/* fall through */
 	case FN_VAL_RATE:
 		r = fn_scan(v, fn_rate_units, true, FN_RATE_MAX, &x);
 		if (r != 0)
 			return fn_number_fail(c, r, "rate", v, k, r == -ERANGE ?
-					      "10tbit" : "10mbit, 1gbit, 500kbps");
+					      "10tbit" : k->val == FN_VAL_RATE ?
+					      "10mbit, 1gbit, 500kbps" :
+					      "10mbit, 1gbit, 500kbps, auto");
 		break;
 	case FN_VAL_SIZE:
 		r = fn_scan(v, fn_size_units, true, FN_SIZE_MAX, &x);
@@ -642,6 +799,28 @@ fn_value_parse(struct fn_ctx *c, const struct fn_key_def *k, const char *v,
 			return fn_number_fail(c, r, "count", v, k, r == -ERANGE ?
 					      "1000000000000" : "24000, 100k");
 		break;
+	case FN_VAL_WEIGHT: {
+		if (fn_scan(v, fn_plain_units, false, FN_WEIGHT_MAX, &x) != 0 ||
+		    x == 0)
+			return fn_fail(c, "invalid weight \"%s\" for %s (expected "
+				       "a whole number in 1..%d)", q, k->name,
+				       FN_WEIGHT_MAX);
+		uint32_t w = (uint32_t)x;
+		memcpy(dst, &w, sizeof(w));
+		return 0;
+	}
+	case FN_VAL_AQM: {
+		uint8_t a;
+		if (strcasecmp(v, "codel") == 0)
+			a = FN_AQM_CODEL;
+		else if (strcasecmp(v, "tail") == 0)
+			a = FN_AQM_TAIL;
+		else
+			return fn_fail(c, "invalid value \"%s\" for %s (expected "
+				       "codel or tail)", q, k->name);
+		memcpy(dst, &a, sizeof(a));
+		return 0;
+	}
 	case FN_VAL_VLAN:
 		if (fn_vlan_parse(v, &vlan) != 0)
 			return fn_fail(c, "invalid vlan \"%s\" (expected 1..%d "
@@ -667,7 +846,6 @@ fn_value_parse(struct fn_ctx *c, const struct fn_key_def *k, const char *v,
 				       "%d bytes of UTF-8, no control characters)",
 				       q, FN_PATH_MAX - 1);
 		strcpy(dst, v);
-		p->backend = FN_BACKEND_VHOST_USER;
 		return 0;
 	case FN_VAL_MODE: {
 		uint32_t m;
@@ -695,67 +873,110 @@ fn_value_parse(struct fn_ctx *c, const struct fn_key_def *k, const char *v,
 				       "':' or blanks)",
 				       q, FN_IFNAME_MAX - 1);
 		strcpy(dst, v);
-		p->backend = FN_BACKEND_TAP;
 		return 0;
 	}
-	memcpy(dst, &x, sizeof(x));    /* every numeric field is a uint64_t */
+	memcpy(dst, &x, sizeof(x));    /* MAC, RATE, SIZE, COUNT: uint64_t */
 	return 0;
 }
 
-static const struct fn_key_def *
-fn_key_lookup(const char *name)
+static const struct fn_key_info *
+fn_key_lookup(const struct fn_key_info *keys, size_t n, const char *name)
 {
-	for (size_t i = 0; i < FN_NKEYS; i++)
-		if (strcmp(fn_keys[i].name, name) == 0)
-			return &fn_keys[i];
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
 	return NULL;
 }
 
-/* "KEY VALUE" pairs, then the command's required and minimum keys. */
+/* "KEY VALUE" pairs of the command's key table, then its required and
+ * minimum keys. */
 static int
 fn_keys_parse(struct fn_ctx *c, int argc, char *const argv[],
-	      struct fn_vnic_params *p)
+	      struct fn_cmd *cmd)
 {
 	const struct fn_cmd_def *d = c->def;
+	bool vnic = d->keyset == FN_KEYSET_VNIC;
+	const struct fn_key_info *keys = vnic ? fn_vnic_keys : fn_uplink_keys;
+	size_t nkeys = vnic ? fn_vnic_nkeys : FN_NUKEYS;
+	void *base = vnic ? (void *)&cmd->p : (void *)&cmd->up;
+	uint32_t *set = vnic ? &cmd->p.set : &cmd->up.set;
 	char q[FN_QLEN];
 
 	for (int i = 0; i < argc; i += 2) {
-		const struct fn_key_def *k = fn_key_lookup(argv[i]);
+		const struct fn_key_info *k = fn_key_lookup(keys, nkeys, argv[i]);
 
 		if (k == NULL)
 			return fn_fail(c, "unknown key \"%s\"",
 				       fn_quote(argv[i], q));
 		if (!(d->keys & FN_BIT(k->key))) {
-			if (k->key == FN_K_BACKEND)
+			if (vnic && k->key == FN_K_BACKEND)
 				return fn_fail(c, "backend cannot be changed; "
 					       "delete and re-add the vnic");
 			return fn_fail(c, "key %s not accepted here", k->name);
 		}
-		if (p->set & FN_BIT(k->key)) {
-			if (k->key == FN_K_BACKEND)
+		if (*set & FN_BIT(k->key)) {
+			if (vnic && k->key == FN_K_BACKEND)
 				return fn_fail(c, "only one backend (vhost-user "
 					       "PATH or tap IFNAME) may be given");
 			return fn_fail(c, "%s given twice", k->name);
 		}
 		if (i + 1 >= argc)
 			return fn_fail(c, "missing value for %s", k->name);
-		if (fn_value_parse(c, k, argv[i + 1], p) != 0)
+		if (fn_value_parse(c, k, argv[i + 1], base) != 0)
 			return -1;
-		p->set |= FN_BIT(k->key);
+		if (k->val == FN_VAL_PATH)
+			cmd->p.backend = FN_BACKEND_VHOST_USER;
+		else if (k->val == FN_VAL_IFNAME)
+			cmd->p.backend = FN_BACKEND_TAP;
+		*set |= FN_BIT(k->key);
 	}
 
-	uint32_t missing = d->required & ~p->set;
-	if (missing & FN_BIT(FN_K_MAC))
+	uint32_t missing = d->required & ~*set;
+	if (vnic && (missing & FN_BIT(FN_K_MAC)))
 		return fn_fail(c, "missing mac");
-	if (missing & FN_BIT(FN_K_BACKEND))
+	if (vnic && (missing & FN_BIT(FN_K_BACKEND)))
 		return fn_fail(c, "missing backend (vhost-user PATH or tap "
 			       "IFNAME)");
-	for (size_t i = 0; i < FN_NKEYS; i++)
-		if (missing & FN_BIT(fn_keys[i].key))
-			return fn_fail(c, "missing %s", fn_keys[i].name);
-	if (d->need_key && p->set == 0)
+	for (size_t i = 0; i < nkeys; i++)
+		if (missing & FN_BIT(keys[i].key))
+			return fn_fail(c, "missing %s", keys[i].name);
+	if (d->need_key && *set == 0)
 		return fn_fail(c, "nothing to set (give at least one KEY VALUE, "
-			       "e.g. rx-rate 10mbit)");
+			       "e.g. %s)", vnic ? "rx-rate 10mbit" :
+			       "tx-rate 1gbit");
+	return 0;
+}
+
+/* help's words: [keys|counters] [--markdown], in any order. */
+static int
+fn_help_parse(struct fn_ctx *c, int argc, char *const argv[],
+	      struct fn_cmd *cmd)
+{
+	char q[FN_QLEN];
+
+	for (int i = 0; i < argc; i++) {
+		enum fn_help_topic t = FN_HELP_ALL;
+		if (strcmp(argv[i], "--markdown") == 0) {
+			if (cmd->markdown)
+				return fn_fail(c, "--markdown given twice");
+			cmd->markdown = true;
+			continue;
+		}
+		if (strcmp(argv[i], "keys") == 0)
+			t = FN_HELP_KEYS;
+		else if (strcmp(argv[i], "counters") == 0)
+			t = FN_HELP_COUNTERS;
+		else
+			return fn_fail(c, "unexpected argument \"%s\" (expected "
+				       "keys, counters or --markdown)",
+				       fn_quote(argv[i], q));
+		if (cmd->topic != FN_HELP_ALL)
+			return fn_fail(c, "one topic at a time (keys or counters)");
+		cmd->topic = t;
+	}
+	if (cmd->markdown && cmd->topic == FN_HELP_ALL)
+		return fn_fail(c, "--markdown needs a topic (help keys --markdown, "
+			       "help counters --markdown)");
 	return 0;
 }
 
@@ -832,11 +1053,13 @@ fn_cmd_parse(int argc, char *const argv[], struct fn_cmd *cmd, char *err,
 				       fn_quote(argv[i], q), FN_NAME_MAX - 1);
 		strcpy(cmd->name, argv[i++]);
 	} else if (c.def->name == FN_NAME_REQUIRED) {
-		return fn_fail(&c, "missing vNIC name");
+		return fn_fail(&c, "missing %s name", c.def->what);
 	}
 
-	if (c.def->keys != 0)
-		return fn_keys_parse(&c, argc - i, argv + i, &cmd->p);
+	if (c.def->keyset == FN_KEYSET_VNIC || c.def->keyset == FN_KEYSET_UPLINK)
+		return fn_keys_parse(&c, argc - i, argv + i, cmd);
+	if (c.def->keyset == FN_KEYSET_HELP)
+		return fn_help_parse(&c, argc - i, argv + i, cmd);
 	if (i < argc)
 		return fn_fail(&c, "unexpected argument \"%s\"",
 			       fn_quote(argv[i], q));

@@ -25,6 +25,7 @@ enum fn_cmd_op {
 	FN_CMD_VNIC_SET,
 	FN_CMD_VNIC_DEL,
 	FN_CMD_VNIC_SHOW,
+	FN_CMD_UPLINK_SET,
 	FN_CMD_UPLINK_SHOW,
 	FN_CMD_STATS_SHOW,
 	FN_CMD_STATS_RESET,
@@ -36,47 +37,241 @@ enum fn_backend {
 	FN_BACKEND_TAP,
 };
 
+/** What a key's value is: how it is parsed, stored, shown and put in JSON. */
+enum fn_val {
+	FN_VAL_MAC,             /**< unicast MAC -> uint64_t */
+	FN_VAL_RATE,            /**< bits/s -> uint64_t */
+	FN_VAL_RATE_AUTO,       /**< bits/s or "auto" (FN_RATE_AUTO) -> uint64_t */
+	FN_VAL_SIZE,            /**< bytes -> uint64_t */
+	FN_VAL_COUNT,           /**< packets -> uint64_t */
+	FN_VAL_WEIGHT,          /**< 1..FN_WEIGHT_MAX -> uint32_t */
+	FN_VAL_VLAN,            /**< 1..4094 or none -> uint16_t */
+	FN_VAL_ONOFF,           /**< on|off -> bool */
+	FN_VAL_AQM,             /**< codel|tail -> uint8_t (enum fn_rx_aqm) */
+	FN_VAL_NAME,            /**< an uplink name -> char[FN_NAME_MAX] */
+	FN_VAL_PATH,            /**< vhost-user socket path -> char[FN_PATH_MAX] */
+	FN_VAL_IFNAME,          /**< tap interface name, in the PATH key's field */
+	FN_VAL_MODE,            /**< file mode, octal 0..0777 -> uint32_t */
+	FN_VAL_GROUP,           /**< group name or number -> char[FN_NAME_MAX] */
+};
+
+/** Where the daemon keeps a vNIC key's value. */
+enum fn_key_home {
+	FN_HOME_CONF,   /**< struct fn_vnic_conf, same field; vnic show line 1 */
+	FN_HOME_LIMIT,  /**< struct fn_vnic_conf, same field; vnic show limit lines */
+	FN_HOME_UPLINK, /**< fn_vnic_conf.uplink, an index looked up by name */
+	FN_HOME_PORT,   /**< the backend and its socket (fnd_vport), not the conf */
+};
+
+/*
+ * FN_VNIC_KEYS(X): every key of `vnic add` / `vnic set` (and --config
+ * files), in the order of the usage, the README table, `vnic show` and the
+ * JSON. Everything about a key is here; the enum, struct fn_vnic_params,
+ * the parser's table, the help text, the daemon's merge into struct
+ * fn_vnic_conf, `vnic show`'s JSON and fairnicctl's limit lines are
+ * generated from it.
+ *
+ *   X(keyword, KEY, VAL, field, META, HOME, RESETS, ZERO, HELP)
+ *
+ * keyword  as typed ("rx-rate")
+ * KEY      its enum fn_vnic_key, FN_K_<KEY>; bit FN_K_<KEY> of params.set
+ * VAL      its value type, FN_VAL_<VAL>, which also gives the field's C type
+ * field    member of struct fn_vnic_params; for HOME CONF, LIMIT and UPLINK
+ *          the same name in struct fn_vnic_conf (fn_switch.h) and in the
+ *          JSON of `vnic show`, which is the keyword with '-' -> '_'
+ *          (unit-tested)
+ * META     metavariable of the usage
+ * HOME     FN_HOME_<HOME>: where the daemon keeps it (enum fn_key_home)
+ * RESETS   keys (FN_KB(...)) whose value goes back to 0 (= the default,
+ *          which follows this key) when this key is given without them:
+ *          a new rate gets the new rate's default burst and queue
+ * ZERO     what 0 means in `vnic show`, or NULL
+ * HELP     one line for `help` and the README's table
+ *
+ * The two backends are one key, FN_K_BACKEND, spelled "vhost-user PATH" or
+ * "tap IFNAME": the tap entry (VAL IFNAME) adds no enum value and no field
+ * of its own (its name lands in `path`, p->backend says which).
+ */
+#define FN_KB(k) (UINT32_C(1) << FN_K_##k)
+#define FN_VNIC_KEYS(X) \
+	X("mac", MAC, MAC, mac, "MAC", CONF, 0, NULL, \
+	  "the guest's unicast MAC; frames it sends from another MAC are dropped") \
+	X("vhost-user", BACKEND, PATH, path, "PATH", PORT, 0, NULL, \
+	  "backend: vhost-user socket, fairnicd is the server (add only)") \
+	X("tap", BACKEND, IFNAME, path, "IFNAME", PORT, 0, NULL, \
+	  "backend: tap interface fairnicd creates (add only)") \
+	X("uplink", UPLINK, NAME, uplink, "NAME", UPLINK, 0, NULL, \
+	  "uplink it sends to and receives from (default: the first one)") \
+	X("vlan", VLAN, VLAN, vlan, "ID|none", CONF, 0, NULL, \
+	  "802.1Q VLAN on the uplink, 1..4094; none = untagged (default)") \
+	X("rx-rate", RX_RATE, RATE, rx_rate, "RATE", LIMIT, \
+	  FN_KB(RX_BURST) | FN_KB(RX_QUEUE), "unlimited", \
+	  "ceiling towards the guest, bits/s (default 0 = unlimited)") \
+	X("rx-burst", RX_BURST, SIZE, rx_burst, "SIZE", LIMIT, 0, "default", \
+	  "bucket depth of rx-rate (default 0: 10 ms of it, at least 2 frames)") \
+	X("rx-pps", RX_PPS, COUNT, rx_pps, "N", LIMIT, FN_KB(RX_PPS_BURST), \
+	  "unlimited", "ceiling towards the guest, packets/s (default 0 = unlimited)") \
+	X("rx-pps-burst", RX_PPS_BURST, COUNT, rx_pps_burst, "N", LIMIT, 0, \
+	  "default", "bucket depth of rx-pps (default 0: 10 ms of it, at least 32)") \
+	X("rx-min", RX_MIN, RATE, rx_min, "RATE", LIMIT, 0, "none", \
+	  "rate guaranteed towards the guest while it has traffic, bits/s (default 0 = none)") \
+	X("rx-weight", RX_WEIGHT, WEIGHT, rx_weight, "N", LIMIT, 0, NULL, \
+	  "its share, relative to the other vNICs', of what the uplink has beyond the guarantees, 1..10000 (default 1)") \
+	X("rx-queue", RX_QUEUE, SIZE, rx_queue, "SIZE", LIMIT, 0, "default", \
+	  "receive queue limit (default 0: 10 ms at rx-rate, at least 256 KiB)") \
+	X("rx-police", RX_POLICE, ONOFF, rx_police, "on|off", LIMIT, 0, NULL, \
+	  "on: drop above rx-rate/rx-pps at arrival; off: queue, shape (default)") \
+	X("rx-aqm", RX_AQM, AQM, rx_aqm, "codel|tail", LIMIT, 0, NULL, \
+	  "receive queue drops: CoDel (default), or only when full (tail)") \
+	X("tx-rate", TX_RATE, RATE, tx_rate, "RATE", LIMIT, FN_KB(TX_BURST), \
+	  "unlimited", "ceiling from the guest, bits/s (default 0 = unlimited)") \
+	X("tx-burst", TX_BURST, SIZE, tx_burst, "SIZE", LIMIT, 0, "default", \
+	  "bucket depth of tx-rate (default 0: 10 ms of it, at least 2 frames)") \
+	X("tx-pps", TX_PPS, COUNT, tx_pps, "N", LIMIT, FN_KB(TX_PPS_BURST), \
+	  "unlimited", "ceiling from the guest, packets/s (default 0 = unlimited)") \
+	X("tx-pps-burst", TX_PPS_BURST, COUNT, tx_pps_burst, "N", LIMIT, 0, \
+	  "default", "bucket depth of tx-pps (default 0: 10 ms of it, at least 32)") \
+	X("tx-min", TX_MIN, RATE, tx_min, "RATE", LIMIT, 0, "none", \
+	  "rate guaranteed from the guest while it has traffic, bits/s (default 0 = none)") \
+	X("tx-weight", TX_WEIGHT, WEIGHT, tx_weight, "N", LIMIT, 0, NULL, \
+	  "its share, relative to the other vNICs', of what the uplink has beyond the guarantees, 1..10000 (default 1)") \
+	X("local", LOCAL, ONOFF, local, "on|off", CONF, 0, NULL, \
+	  "allow frames to and from other vNICs of this host (default on)") \
+	X("mode", MODE, MODE, mode, "MODE", PORT, 0, NULL, \
+	  "vhost-user socket mode, octal (default: fairnicd --vhost-mode, 0660)") \
+	X("group", GROUP, GROUP, group, "GROUP", PORT, 0, NULL, \
+	  "vhost-user socket group, name or number (default: --vhost-group)")
+
+/* Per value type: the enum entry of a key (IFNAME: none, it spells the
+ * PATH key) and the declaration of its field in struct fn_vnic_params. */
+#define FN_KENUM_MAC(k)       FN_K_##k,
+#define FN_KENUM_RATE(k)      FN_K_##k,
+#define FN_KENUM_RATE_AUTO(k) FN_K_##k,
+#define FN_KENUM_SIZE(k)      FN_K_##k,
+#define FN_KENUM_COUNT(k)     FN_K_##k,
+#define FN_KENUM_WEIGHT(k)    FN_K_##k,
+#define FN_KENUM_VLAN(k)      FN_K_##k,
+#define FN_KENUM_ONOFF(k)     FN_K_##k,
+#define FN_KENUM_AQM(k)       FN_K_##k,
+#define FN_KENUM_NAME(k)      FN_K_##k,
+#define FN_KENUM_PATH(k)      FN_K_##k,
+#define FN_KENUM_IFNAME(k)
+#define FN_KENUM_MODE(k)      FN_K_##k,
+#define FN_KENUM_GROUP(k)     FN_K_##k,
+
+#define FN_DECL_MAC(f)        uint64_t f;
+#define FN_DECL_RATE(f)       uint64_t f;
+#define FN_DECL_RATE_AUTO(f)  uint64_t f;
+#define FN_DECL_SIZE(f)       uint64_t f;
+#define FN_DECL_COUNT(f)      uint64_t f;
+#define FN_DECL_WEIGHT(f)     uint32_t f;
+#define FN_DECL_VLAN(f)       uint16_t f;
+#define FN_DECL_ONOFF(f)      bool f;
+#define FN_DECL_AQM(f)        uint8_t f;
+#define FN_DECL_NAME(f)       char f[FN_NAME_MAX];
+#define FN_DECL_PATH(f)       char f[FN_PATH_MAX];
+#define FN_DECL_IFNAME(f)
+#define FN_DECL_MODE(f)       uint32_t f;
+#define FN_DECL_GROUP(f)      char f[FN_NAME_MAX];
+
 /** Keys of `vnic add` / `vnic set`; bit i of fn_vnic_params.set = key i given. */
 enum fn_vnic_key {
-	FN_K_MAC,
-	FN_K_BACKEND,      /* "vhost-user PATH" or "tap IFNAME"; add only */
-	FN_K_UPLINK,
-	FN_K_VLAN,
-	FN_K_RX_RATE,
-	FN_K_RX_BURST,
-	FN_K_RX_PPS,
-	FN_K_RX_PPS_BURST,
-	FN_K_TX_RATE,
-	FN_K_TX_BURST,
-	FN_K_TX_PPS,
-	FN_K_TX_PPS_BURST,
-	FN_K_LOCAL,
-	FN_K_MODE,         /* vhost-user socket mode */
-	FN_K_GROUP,        /* vhost-user socket group */
+#define FN_X(kw, KEY, VAL, f, META, HOME, RESETS, ZERO, HELP) FN_KENUM_##VAL(KEY)
+	FN_VNIC_KEYS(FN_X)
+#undef FN_X
 	FN_K_COUNT
 };
 
+/* The values given. A key not in `set` reads as 0 (vlan as FN_VLAN_NONE). */
 struct fn_vnic_params {
 	uint32_t set;                  /**< bitmask of (1u << FN_K_*) given */
-	uint64_t mac;                  /**< 48-bit unicast MAC */
-	enum fn_backend backend;
-	char path[FN_PATH_MAX];        /**< vhost-user socket path or tap ifname */
-	char uplink[FN_NAME_MAX];
-	uint16_t vlan;                 /**< 1..4094, or FN_VLAN_NONE ("none") */
-	uint64_t rx_rate;              /**< bits per second, 0 = unlimited */
-	uint64_t rx_burst;             /**< bytes, 0 = default */
-	uint64_t rx_pps;               /**< packets per second, 0 = unlimited */
-	uint64_t rx_pps_burst;         /**< packets, 0 = default */
-	uint64_t tx_rate, tx_burst, tx_pps, tx_pps_burst;
-	bool local;                    /**< local switching allowed */
-	uint32_t mode;                 /**< vhost-user socket mode, 0..0777 */
-	char group[FN_NAME_MAX];       /**< vhost-user socket group: name or number */
+	enum fn_backend backend;       /**< which spelling of FN_K_BACKEND */
+#define FN_X(kw, KEY, VAL, f, META, HOME, RESETS, ZERO, HELP) FN_DECL_##VAL(f)
+	FN_VNIC_KEYS(FN_X)
+#undef FN_X
 };
+
+/** One vNIC key as the tables built from FN_VNIC_KEYS describe it. */
+struct fn_key_info {
+	const char *name;       /**< keyword */
+	enum fn_vnic_key key;
+	enum fn_val val;
+	const char *field;      /**< field name; JSON member for CONF/LIMIT/UPLINK */
+	size_t off;             /**< of the field in struct fn_vnic_params */
+	const char *meta;
+	enum fn_key_home home;
+	uint32_t resets;
+	const char *zero;
+	const char *help;
+};
+
+/** FN_VNIC_KEYS as a table, in its order (the backend twice). */
+extern const struct fn_key_info fn_vnic_keys[];
+extern const size_t fn_vnic_nkeys;
+
+/*
+ * FN_UPLINK_KEYS(X): the keys of `uplink set NAME`, the capacity of the
+ * wire in each direction. Columns as FN_VNIC_KEYS' first five and HELP.
+ */
+#define FN_RATE_AUTO  UINT64_MAX        /**< "auto": the port's link speed */
+#define FN_UPLINK_KEYS(X) \
+	X("rx-rate", RX_RATE, RATE, rx_rate, "RATE", \
+	  "capacity from the wire, bits/s (default 0 = unlimited: the core is the limit)") \
+	X("tx-rate", TX_RATE, RATE_AUTO, tx_rate, "RATE|auto", \
+	  "capacity to the wire, bits/s, 0 = unlimited (default auto: the link speed the port reports)")
+
+enum fn_uplink_key {
+#define FN_X(kw, KEY, VAL, f, META, HELP) FN_UK_##KEY,
+	FN_UPLINK_KEYS(FN_X)
+#undef FN_X
+	FN_UK_COUNT
+};
+
+struct fn_uplink_params {
+	uint32_t set;                  /**< bitmask of (1u << FN_UK_*) given */
+#define FN_X(kw, KEY, VAL, f, META, HELP) FN_DECL_##VAL(f)
+	FN_UPLINK_KEYS(FN_X)
+#undef FN_X
+};
+
+/** Topics of `help [TOPIC] [--markdown]`. */
+enum fn_help_topic {
+	FN_HELP_ALL,            /**< the usage */
+	FN_HELP_KEYS,           /**< the vNIC and uplink keys */
+	FN_HELP_COUNTERS,       /**< what `stats` shows */
+};
+
+/*
+ * FN_VNIC_GAUGES(X): what `stats` shows per vNIC besides its counters
+ * (fn_counters.h): the state of its receive queue and its current rates.
+ *   X(json name, help)
+ */
+#define FN_VNIC_GAUGES(X) \
+	X(rx_queue_frames,   "frames waiting in the receive queue now") \
+	X(rx_queue_bytes,    "bytes waiting in the receive queue now") \
+	X(rx_sojourn_us,     "how long the frame at the head of the receive queue has waited, microseconds") \
+	X(rx_sojourn_max_us, "longest wait of a frame in the receive queue since the last counter reset, microseconds") \
+	X(rx_bps,            "bits/s delivered to the guest, measured by fairnicd over the last second or more (since the previous `stats` at least 1 s old)") \
+	X(tx_bps,            "bits/s taken from the guest, measured like rx_bps") \
+	X(rx_share,          "rx_bps as a fraction of the rx_bps of all vNICs on the same uplink (0 to 1)") \
+	X(tx_share,          "tx_bps as a fraction of the tx_bps of all vNICs on the same uplink (0 to 1)")
+
+enum fn_vnic_gauge {
+#define FN_X(n, h) FN_VG_##n,
+	FN_VNIC_GAUGES(FN_X)
+#undef FN_X
+	FN_VG_MAX
+};
+
+extern const char *const fn_vnic_gauge_names[FN_VG_MAX];
 
 struct fn_cmd {
 	enum fn_cmd_op op;
 	char name[FN_NAME_MAX];        /**< "" when the command took no name */
 	struct fn_vnic_params p;       /**< for VNIC_ADD / VNIC_SET */
+	struct fn_uplink_params up;    /**< for UPLINK_SET */
+	enum fn_help_topic topic;      /**< for HELP */
+	bool markdown;                 /**< for HELP: --markdown */
 };
 
 /**
@@ -92,8 +287,19 @@ int fn_cmd_parse(int argc, char *const argv[], struct fn_cmd *cmd, char *err,
  *  @return number of words (0 for blank/comment), or -1 if more than max. */
 int fn_cmd_split(char *line, char *argv[], int max);
 
-/** Usage text for all commands, generated from the command table. */
+/** Usage text for all commands, generated from the command and key tables. */
 const char *fn_cmd_usage(void);
+
+/**
+ * Text of `help TOPIC`: FN_HELP_ALL is fn_cmd_usage(); FN_HELP_KEYS the
+ * vNIC and uplink keys; FN_HELP_COUNTERS the counters (fn_counters.h) and
+ * gauges of `stats`. `markdown`: as the README's tables. Generated from
+ * the X-macros, so the documentation cannot drift from the code.
+ */
+const char *fn_cmd_help(enum fn_help_topic topic, bool markdown);
+
+/** "codel" or "tail" for an enum fn_rx_aqm value ("?" for others). */
+const char *fn_cmd_aqm_name(unsigned aqm);
 
 /**
  * Is `s` a valid vNIC or uplink name: 1..FN_NAME_MAX-1 characters of
@@ -109,6 +315,7 @@ bool fn_cmd_group_valid(const char *s);
 #define FN_RATE_MAX   UINT64_C(10000000000000)  /**< 10 Tbit/s */
 #define FN_SIZE_MAX   (UINT64_C(1) << 30)       /**< 1 GiB of burst */
 #define FN_COUNT_MAX  UINT64_C(1000000000000)   /**< 10^12 packets */
+#define FN_WEIGHT_MAX 10000                     /**< rx-weight, tx-weight */
 
 /* Units (tc conventions); each returns 0 or -1 on a malformed value. */
 int fn_parse_rate(const char *s, uint64_t *bits_per_sec);

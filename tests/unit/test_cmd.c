@@ -2,8 +2,10 @@
 /*
  * Unit tests of the fn_cmd grammar: every command and alias, every key,
  * the `set` mask, each kind of refusal and its message, the usage text
- * against an independent list of keys, fn_cmd_split, and a seeded fuzz
- * loop checking that any word vector yields success or one error line.
+ * against an independent list of keys, the key table generated from
+ * FN_VNIC_KEYS against the structs it must match, `uplink set`, `help
+ * keys|counters [--markdown]`, fn_cmd_split, and a seeded fuzz loop
+ * checking that any word vector yields success or one error line.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,8 @@
 #include <cmocka.h>
 
 #include "fn_cmd.h"
+#include "fn_counters.h"
+#include "fn_switch.h"
 
 #define UNUSED __attribute__((unused))
 #include "fn_eth.h"
@@ -74,7 +78,9 @@ test_add_all_keys(void **state UNUSED)
 	ok("vnic add vm1 mac 52:54:00:AB:cd:01 vhost-user /run/vm1.sock "
 	   "uplink up0 vlan 100 rx-rate 10mbit rx-burst 64kb rx-pps 24000 "
 	   "rx-pps-burst 240 tx-rate 1.5gbit tx-burst 1514 tx-pps 1k "
-	   "tx-pps-burst 32 local on mode 0640 group kvm");
+	   "tx-pps-burst 32 local on mode 0640 group kvm rx-min 2mbit "
+	   "tx-min 500mbit rx-weight 3 tx-weight 10000 rx-queue 1mb "
+	   "rx-police on rx-aqm tail");
 	assert_int_equal(cmd.op, FN_CMD_VNIC_ADD);
 	assert_string_equal(cmd.name, "vm1");
 	assert_int_equal(cmd.p.set, BIT(FN_K_COUNT) - 1);
@@ -94,6 +100,13 @@ test_add_all_keys(void **state UNUSED)
 	assert_true(cmd.p.local);
 	assert_int_equal(cmd.p.mode, 0640);
 	assert_string_equal(cmd.p.group, "kvm");
+	assert_true(cmd.p.rx_min == 2000000);
+	assert_true(cmd.p.tx_min == 500000000);
+	assert_int_equal(cmd.p.rx_weight, 3);
+	assert_int_equal(cmd.p.tx_weight, 10000);
+	assert_true(cmd.p.rx_queue == 1 << 20);
+	assert_true(cmd.p.rx_police);
+	assert_int_equal(cmd.p.rx_aqm, FN_AQM_TAIL);
 }
 
 /* Paths and names are quoted in one-line errors and carried in JSON: no
@@ -246,7 +259,7 @@ test_unknown(void **state UNUSED)
 	refused("vnic set vm1 RX-RATE 5", "unknown key \"RX-RATE\"");
 	refused("vnic frob vm1", "unknown subcommand \"frob\"");
 	refused("vnic", "missing subcommand");
-	refused("uplink", "missing subcommand (expected show)");
+	refused("uplink", "missing subcommand (expected set, show)");
 	refused("uplink list x", "unknown subcommand");
 	refused("VNIC show", "unknown command");
 	refused_exactly(ADD "rx-rate 10mbitz",
@@ -501,11 +514,15 @@ test_usage_lists_everything(void **state UNUSED)
 		"vlan ID|none", "rx-rate RATE", "rx-burst SIZE", "rx-pps N",
 		"rx-pps-burst N", "tx-rate RATE", "tx-burst SIZE", "tx-pps N",
 		"tx-pps-burst N", "local on|off", "mode MODE", "group GROUP",
+		"rx-min RATE", "rx-weight N", "rx-queue SIZE", "rx-police on|off",
+		"rx-aqm codel|tail", "tx-min RATE", "tx-weight N",
 	};
 	static const char *const cmds[] = {
 		"vnic add NAME", "vnic set NAME", "vnic del NAME",
 		"vnic show [NAME]", "vnic list", "uplink show",
-		"stats [NAME]", "stats show", "stats reset [NAME]", "help",
+		"uplink set NAME [rx-rate RATE] [tx-rate RATE|auto]",
+		"stats [NAME]", "stats show", "stats reset [NAME]",
+		"help [keys|counters] [--markdown]",
 	};
 	const char *u = fn_cmd_usage();
 	char pat[64];
@@ -521,6 +538,15 @@ test_usage_lists_everything(void **state UNUSED)
 		if (strstr(u, pat) == NULL)
 			fail_msg("usage lacks command \"%s\"", cmds[i]);
 	}
+	/* The uplink keys, in their own section after the vNIC keys. */
+	const char *up = strstr(u, "\nKeys of uplink set:\n");
+	assert_non_null(up);
+	assert_non_null(strstr(up, "\n  rx-rate RATE "));
+	assert_non_null(strstr(up, "\n  tx-rate RATE|auto "));
+	/* No line wider than 79 columns. */
+	for (const char *l = u; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] != 0))
+		if (strcspn(l, "\n") > 79)
+			fail_msg("usage line too long: %.*s", (int)strcspn(l, "\n"), l);
 	/* Not truncated: the last section is there, and ends the text. */
 	assert_non_null(strstr(u, "MAC   unicast"));
 	assert_int_equal(u[strlen(u) - 1], '\n');
@@ -582,6 +608,302 @@ test_split_max(void **state UNUSED)
 	assert_int_equal(fn_cmd_split(none, argv, 0), 0);
 }
 
+
+/* ------------------------------------------------- link-sharing keys */
+
+static void
+test_min_weight_queue_police_aqm(void **state UNUSED)
+{
+	ok("vnic set a rx-min 30mbit tx-min 1.5gbit");
+	assert_int_equal(cmd.p.set, BIT(FN_K_RX_MIN) | BIT(FN_K_TX_MIN));
+	assert_true(cmd.p.rx_min == 30000000 && cmd.p.tx_min == 1500000000);
+	ok("vnic set a rx-min 0");              /* 0 = no guarantee */
+	assert_true(cmd.p.rx_min == 0 && cmd.p.set == BIT(FN_K_RX_MIN));
+	refused_exactly("vnic set a tx-min 11tbit", "vnic set: rate \"11tbit\" "
+			"for tx-min is too large (max 10tbit)");
+	refused("vnic set a rx-min fast", "invalid rate \"fast\" for rx-min");
+	refused("vnic set a rx-min 0.1bit", "rounds to 0");
+
+	ok("vnic set a rx-weight 1 tx-weight 10000");
+	assert_int_equal(cmd.p.rx_weight, 1);
+	assert_int_equal(cmd.p.tx_weight, 10000);
+	ok("vnic set a tx-weight 0042");
+	assert_int_equal(cmd.p.tx_weight, 42);
+	static const char *const bad_w[] = { "0", "10001", "99999999999999999999",
+					     "-1", "1.5", "1k", "x", "+3", "" };
+	char line[96], msg[160];
+	for (size_t i = 0; i < N(bad_w); i++) {
+		snprintf(line, sizeof(line), "vnic set a rx-weight %s", bad_w[i]);
+		if (!bad_w[i][0]) {
+			refused(line, "missing value for rx-weight");
+			continue;
+		}
+		snprintf(msg, sizeof(msg), "vnic set: invalid weight \"%s\" for "
+			 "rx-weight (expected a whole number in 1..10000)", bad_w[i]);
+		refused_exactly(line, msg);
+	}
+	refused("vnic set a tx-weight 0", "1..10000");
+
+	ok("vnic set a rx-queue 1518");
+	assert_true(cmd.p.rx_queue == 1518 && cmd.p.set == BIT(FN_K_RX_QUEUE));
+	ok("vnic set a rx-queue 0");            /* 0 = the default */
+	ok("vnic set a rx-queue 1g");           /* FN_SIZE_MAX */
+	assert_true(cmd.p.rx_queue == FN_SIZE_MAX);
+	refused_exactly("vnic set a rx-queue 2g", "vnic set: size \"2g\" for "
+			"rx-queue is too large (max 1gb)");
+	refused("vnic set a rx-queue 1q", "invalid size \"1q\" for rx-queue");
+
+	ok("vnic set a rx-police on");
+	assert_true(cmd.p.rx_police);
+	ok("vnic set a rx-police OFF");
+	assert_false(cmd.p.rx_police);
+	assert_int_equal(cmd.p.set, BIT(FN_K_RX_POLICE));
+	refused_exactly("vnic set a rx-police yes", "vnic set: invalid value "
+			"\"yes\" for rx-police (expected on or off)");
+
+	ok("vnic set a rx-aqm tail");
+	assert_int_equal(cmd.p.rx_aqm, FN_AQM_TAIL);
+	ok("vnic set a rx-aqm CoDel");
+	assert_int_equal(cmd.p.rx_aqm, FN_AQM_CODEL);
+	assert_int_equal(cmd.p.set, BIT(FN_K_RX_AQM));
+	refused_exactly("vnic set a rx-aqm red", "vnic set: invalid value \"red\" "
+			"for rx-aqm (expected codel or tail)");
+	assert_string_equal(fn_cmd_aqm_name(FN_AQM_CODEL), "codel");
+	assert_string_equal(fn_cmd_aqm_name(FN_AQM_TAIL), "tail");
+	assert_string_equal(fn_cmd_aqm_name(7), "?");
+
+	/* Receive keys only: there is no transmit queue or policing. */
+	refused("vnic set a tx-queue 1mb", "unknown key \"tx-queue\"");
+	refused("vnic set a tx-police on", "unknown key \"tx-police\"");
+	refused("vnic set a tx-aqm tail", "unknown key \"tx-aqm\"");
+	refused(ADD "rx-min 1mbit rx-min 2mbit", "rx-min given twice");
+}
+
+/* ----------------------------------------------------------- uplink set */
+
+static void
+test_uplink_set(void **state UNUSED)
+{
+	ok("uplink set up0 rx-rate 10gbit tx-rate 1gbit");
+	assert_int_equal(cmd.op, FN_CMD_UPLINK_SET);
+	assert_string_equal(cmd.name, "up0");
+	assert_int_equal(cmd.up.set, BIT(FN_UK_RX_RATE) | BIT(FN_UK_TX_RATE));
+	assert_true(cmd.up.rx_rate == UINT64_C(10000000000));
+	assert_true(cmd.up.tx_rate == UINT64_C(1000000000));
+	assert_int_equal(cmd.p.set, 0);
+
+	ok("uplink set up0 tx-rate auto");
+	assert_int_equal(cmd.up.set, BIT(FN_UK_TX_RATE));
+	assert_true(cmd.up.tx_rate == FN_RATE_AUTO);
+	ok("uplink set up0 tx-rate AUTO");
+	assert_true(cmd.up.tx_rate == FN_RATE_AUTO);
+	ok("uplink set up0 rx-rate 0");         /* 0 = unlimited */
+	assert_int_equal(cmd.up.set, BIT(FN_UK_RX_RATE));
+	assert_true(cmd.up.rx_rate == 0);
+
+	refused_exactly("uplink set up0", "uplink set: nothing to set (give at "
+			"least one KEY VALUE, e.g. tx-rate 1gbit)");
+	refused_exactly("uplink set", "uplink set: missing uplink name");
+	refused_exactly("uplink set up0 rx-rate auto", "uplink set: invalid rate "
+			"\"auto\" for rx-rate (expected e.g. 10mbit, 1gbit, 500kbps)");
+	refused_exactly("uplink set up0 tx-rate autom", "uplink set: invalid "
+			"rate \"autom\" for tx-rate (expected e.g. 10mbit, 1gbit, "
+			"500kbps, auto)");
+	refused("uplink set up0 tx-rate 20tbit", "too large");
+	refused("uplink set up0 tx-rate", "missing value for tx-rate");
+	refused("uplink set up0 tx-rate 1gbit tx-rate 2gbit", "tx-rate given twice");
+	/* vNIC keys are not uplink keys. */
+	refused_exactly("uplink set up0 tx-min 1gbit",
+			"uplink set: unknown key \"tx-min\"");
+	refused("uplink set up0 mac 52:54:00:00:00:01", "unknown key \"mac\"");
+	refused("uplink set up/0 rx-rate 1", "invalid name \"up/0\"");
+	/* ... nor the other way round. */
+	refused("vnic set a tx-rate auto", "invalid rate \"auto\" for tx-rate");
+}
+
+/* ----------------------------------------------------------------- help */
+
+static void
+test_help_topics(void **state UNUSED)
+{
+	static const struct {
+		const char *line;
+		enum fn_help_topic topic;
+		bool md;
+	} c[] = {
+		{ "help", FN_HELP_ALL, false },
+		{ "help keys", FN_HELP_KEYS, false },
+		{ "help keys --markdown", FN_HELP_KEYS, true },
+		{ "help --markdown keys", FN_HELP_KEYS, true },
+		{ "help counters", FN_HELP_COUNTERS, false },
+		{ "help counters --markdown", FN_HELP_COUNTERS, true },
+	};
+	for (size_t i = 0; i < N(c); i++) {
+		ok(c[i].line);
+		assert_int_equal(cmd.op, FN_CMD_HELP);
+		if (cmd.topic != c[i].topic || cmd.markdown != c[i].md)
+			fail_msg("\"%s\": topic %d markdown %d", c[i].line,
+				 cmd.topic, cmd.markdown);
+	}
+	refused_exactly("help --markdown", "help: --markdown needs a topic (help "
+			"keys --markdown, help counters --markdown)");
+	refused("help keys counters", "one topic at a time");
+	refused("help keys keys", "one topic at a time");
+	refused("help keys --markdown --markdown", "--markdown given twice");
+	refused_exactly("help me", "help: unexpected argument \"me\" (expected "
+			"keys, counters or --markdown)");
+	refused("help --json", "unexpected argument \"--json\"");
+
+	assert_ptr_equal(fn_cmd_help(FN_HELP_ALL, false), fn_cmd_usage());
+	assert_ptr_equal(fn_cmd_help(FN_HELP_KEYS, true), fn_cmd_help(FN_HELP_KEYS, true));
+	assert_ptr_not_equal(fn_cmd_help(FN_HELP_KEYS, true), fn_cmd_help(FN_HELP_KEYS, false));
+}
+
+/* The key table against the structs it must match: what FN_VNIC_KEYS
+ * generates and what the daemon and the CLI rely on. */
+static void
+test_key_table(void **state UNUSED)
+{
+	uint32_t seen = 0;
+	size_t backends = 0;
+
+	assert_int_equal(fn_vnic_nkeys, FN_K_COUNT + 1);       /* backend twice */
+	for (size_t i = 0; i < fn_vnic_nkeys; i++) {
+		const struct fn_key_info *k = &fn_vnic_keys[i];
+		char json[32];
+		size_t j;
+
+		assert_true(k->key < FN_K_COUNT);
+		if (k->key == FN_K_BACKEND) {
+			backends++;
+			assert_int_equal(k->home, FN_HOME_PORT);
+			assert_string_equal(k->field, "path");
+		} else if (seen & BIT(k->key)) {
+			fail_msg("key %s: enum value used twice", k->name);
+		}
+		seen |= BIT(k->key);
+		assert_true(k->help[0] != '\0' && k->meta[0] != '\0');
+		/* Every key takes a value: the parser needs a kind of it. */
+		assert_true(k->val <= FN_VAL_GROUP);
+		/* JSON member and conf field: the keyword with '-' -> '_'. */
+		for (j = 0; k->name[j] && j < sizeof(json) - 1; j++)
+			json[j] = k->name[j] == '-' ? '_' : k->name[j];
+		json[j] = '\0';
+		if (k->home != FN_HOME_PORT && strcmp(json, k->field) != 0)
+			fail_msg("key %s: field %s is not its JSON name %s",
+				 k->name, k->field, json);
+		/* A key's resets are LIMIT keys of its own direction. */
+		for (size_t r = 0; r < fn_vnic_nkeys; r++)
+			if (k->resets & BIT(fn_vnic_keys[r].key)) {
+				assert_int_equal(fn_vnic_keys[r].home, FN_HOME_LIMIT);
+				assert_memory_equal(fn_vnic_keys[r].name, k->name, 3);
+				assert_false(r == i);
+			}
+		/* Each key is found by its own keyword. */
+		char line[64];
+		snprintf(line, sizeof(line), "vnic add a %s", k->name);
+		assert_int_equal(parse(line), -1);
+		snprintf(line, sizeof(line), "missing value for %s", k->name);
+		if (k->key != FN_K_BACKEND && strstr(err, line) == NULL)
+			fail_msg("\"vnic add a %s\": %s", k->name, err);
+	}
+	assert_int_equal(backends, 2);
+	assert_int_equal(seen, BIT(FN_K_COUNT) - 1);
+	/* The documented resets: a new rate gets its default burst (and
+	 * rx-rate its default queue). */
+	for (size_t i = 0; i < fn_vnic_nkeys; i++) {
+		const struct fn_key_info *k = &fn_vnic_keys[i];
+		uint32_t want = 0;
+		if (k->key == FN_K_RX_RATE)
+			want = BIT(FN_K_RX_BURST) | BIT(FN_K_RX_QUEUE);
+		else if (k->key == FN_K_TX_RATE)
+			want = BIT(FN_K_TX_BURST);
+		else if (k->key == FN_K_RX_PPS)
+			want = BIT(FN_K_RX_PPS_BURST);
+		else if (k->key == FN_K_TX_PPS)
+			want = BIT(FN_K_TX_PPS_BURST);
+		if (k->resets != want)
+			fail_msg("key %s resets %#x, not %#x", k->name, k->resets, want);
+	}
+	/* Offsets point at fields of the right size (the parser writes them). */
+	assert_int_equal(offsetof(struct fn_vnic_params, rx_weight),
+			 fn_vnic_keys[10].off);
+	assert_string_equal(fn_vnic_keys[10].name, "rx-weight");
+	assert_int_equal(sizeof(cmd.p.rx_weight), sizeof(((struct fn_vnic_conf *)0)->rx_weight));
+	assert_int_equal(sizeof(cmd.p.rx_aqm), sizeof(((struct fn_vnic_conf *)0)->rx_aqm));
+	assert_int_equal(sizeof(cmd.p.vlan), sizeof(((struct fn_vnic_conf *)0)->vlan));
+}
+
+/* `help keys --markdown` is the README's table: one row per keyword, in
+ * the table's order, '|' escaped, and the plain `help keys` is a part of
+ * the usage. */
+static void
+test_help_keys_text(void **state UNUSED)
+{
+	const char *md = fn_cmd_help(FN_HELP_KEYS, true);
+	const char *txt = fn_cmd_help(FN_HELP_KEYS, false);
+	const char *p = md;
+	char row[128];
+
+	assert_non_null(strstr(fn_cmd_usage(), txt));
+	assert_int_equal(md[strlen(md) - 1], '\n');
+	assert_non_null(strstr(md, "| `vlan` | `ID\\|none` | 802.1Q VLAN"));
+	assert_non_null(strstr(md, "| `rx-aqm` | `codel\\|tail` | "));
+	for (size_t i = 0; i < fn_vnic_nkeys; i++) {
+		snprintf(row, sizeof(row), "\n| `%s` | `", fn_vnic_keys[i].name);
+		const char *r = strstr(p, row);
+		if (r == NULL)
+			fail_msg("markdown lacks the row of %s (in order)",
+				 fn_vnic_keys[i].name);
+		p = r + 1;
+	}
+	const char *up = strstr(md, "Keys of `uplink set NAME`:");
+	assert_non_null(up);
+	assert_true(up > p);
+	assert_non_null(strstr(up, "| `tx-rate` | `RATE\\|auto` | "));
+	/* Rows: the keys of both tables and two headers, no more. */
+	size_t rows = 0;
+	for (const char *l = md; (l = strstr(l, "\n|")) != NULL; l++)
+		rows++;
+	assert_int_equal(rows, fn_vnic_nkeys + 2 + 2 * 2);
+}
+
+/* `help counters` lists every counter of fn_counters.h with its help, and
+ * the gauges of `stats`. */
+static void
+test_help_counters_text(void **state UNUSED)
+{
+	const char *txt = fn_cmd_help(FN_HELP_COUNTERS, false);
+	const char *md = fn_cmd_help(FN_HELP_COUNTERS, true);
+	char pat[96];
+
+	for (int i = 0; i < FN_VC_MAX; i++) {
+		snprintf(pat, sizeof(pat), "\n| `%s` | ", fn_vnic_counter_names[i]);
+		if (strstr(md, pat) == NULL)
+			fail_msg("markdown lacks vNIC counter %s", fn_vnic_counter_names[i]);
+		snprintf(pat, sizeof(pat), "\n  %s ", fn_vnic_counter_names[i]);
+		if (strstr(txt, pat) == NULL)
+			fail_msg("help lacks vNIC counter %s", fn_vnic_counter_names[i]);
+	}
+	for (int i = 0; i < FN_UC_MAX; i++) {
+		const char *up = strstr(md, "Per uplink");
+		snprintf(pat, sizeof(pat), "\n| `%s` | ", fn_uplink_counter_names[i]);
+		if (up == NULL || strstr(up, pat) == NULL)
+			fail_msg("markdown lacks uplink counter %s", fn_uplink_counter_names[i]);
+	}
+	for (int i = 0; i < FN_VG_MAX; i++) {
+		snprintf(pat, sizeof(pat), "\n| `%s` | ", fn_vnic_gauge_names[i]);
+		if (strstr(md, pat) == NULL)
+			fail_msg("markdown lacks %s", fn_vnic_gauge_names[i]);
+	}
+	/* The help texts are fn_counters.h's own. */
+	assert_non_null(strstr(md, "| `rx_drop_aqm` | dropped by CoDel (rx-aqm codel)"));
+	assert_non_null(strstr(txt, "rx_drop_not_connected  no guest connected"));
+	assert_string_equal(fn_vnic_gauge_names[FN_VG_rx_share], "rx_share");
+	assert_int_equal(md[strlen(md) - 1], '\n');
+	assert_int_equal(txt[strlen(txt) - 1], '\n');
+}
+
 /* ----------------------------------------------------------------- fuzz */
 
 static uint64_t
@@ -598,6 +920,13 @@ check_invariants(const struct fn_cmd *c)
 	const struct fn_vnic_params *p = &c->p;
 
 	assert_true(c->op <= FN_CMD_HELP);
+	assert_true(c->op == FN_CMD_UPLINK_SET ? c->up.set != 0 : c->up.set == 0);
+	assert_int_equal(c->up.set & ~(BIT(FN_UK_COUNT) - 1), 0);
+	assert_true(c->up.rx_rate <= FN_RATE_MAX);
+	assert_true(c->up.tx_rate <= FN_RATE_MAX || c->up.tx_rate == FN_RATE_AUTO);
+	assert_true(c->op == FN_CMD_HELP ||
+		    (c->topic == FN_HELP_ALL && !c->markdown));
+	assert_true(!c->markdown || c->topic != FN_HELP_ALL);
 	assert_true(c->name[0] == '\0' || fn_cmd_name_valid(c->name));
 	assert_int_equal(p->set & ~(BIT(FN_K_COUNT) - 1), 0);
 	if (c->op == FN_CMD_VNIC_ADD) {
@@ -622,6 +951,12 @@ check_invariants(const struct fn_cmd *c)
 	assert_true(p->rx_pps <= FN_COUNT_MAX && p->tx_pps_burst <= FN_COUNT_MAX);
 	assert_true(memchr(p->path, '\0', sizeof(p->path)) != NULL);
 	assert_true(p->uplink[0] == '\0' || fn_cmd_name_valid(p->uplink));
+	assert_true(p->rx_min <= FN_RATE_MAX && p->tx_min <= FN_RATE_MAX);
+	assert_true(p->rx_queue <= FN_SIZE_MAX);
+	assert_true(p->rx_weight <= FN_WEIGHT_MAX && p->tx_weight <= FN_WEIGHT_MAX);
+	assert_true((p->rx_weight != 0) == !!(p->set & BIT(FN_K_RX_WEIGHT)));
+	assert_true((p->tx_weight != 0) == !!(p->set & BIT(FN_K_TX_WEIGHT)));
+	assert_true(p->rx_aqm <= FN_AQM_TAIL);
 }
 
 static void
@@ -635,7 +970,10 @@ test_fuzz(void **state UNUSED)
 		"off", "none", "52:54:00:00:00:01", "01:00:00:00:00:00",
 		"00:00:00:00:00:00", "0", "1", "4094", "4095", "10mbit",
 		"1.5gbit", "64kb", "24k", "-1", "", "/run/x.sock", "#", "\xff",
-		"99999999999999999999999", ".", "1e9",
+		"99999999999999999999999", ".", "1e9", "rx-min", "tx-min",
+		"rx-weight", "tx-weight", "rx-queue", "rx-police", "rx-aqm",
+		"codel", "tail", "10000", "10001", "auto", "keys", "counters",
+		"--markdown",
 	};
 	static char junk[16][48];
 	uint64_t seed = 20240601;
@@ -714,6 +1052,12 @@ main(void)
 		cmocka_unit_test(test_commands_and_aliases),
 		cmocka_unit_test(test_error_text_is_safe),
 		cmocka_unit_test(test_usage_lists_everything),
+		cmocka_unit_test(test_min_weight_queue_police_aqm),
+		cmocka_unit_test(test_uplink_set),
+		cmocka_unit_test(test_help_topics),
+		cmocka_unit_test(test_key_table),
+		cmocka_unit_test(test_help_keys_text),
+		cmocka_unit_test(test_help_counters_text),
 		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_split_max),
 		cmocka_unit_test(test_fuzz),
