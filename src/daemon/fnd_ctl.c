@@ -8,6 +8,32 @@
  * that fails leaves the daemon exactly as it was. Changes to data-plane
  * state happen under the round lock, between two polling rounds; slow
  * work (vhost socket setup, tap probe) happens outside it.
+ *
+ * vNIC keys are handled generically, from fn_cmd.h's FN_VNIC_KEYS: the
+ * merge of the keys given into struct fn_vnic_conf (conf_merge) and the
+ * JSON of `vnic show` (vnic_json) are expansions of it, with one hook for
+ * `uplink` (a name, looked up) and the backend's keys, which are not in
+ * the conf.
+ *
+ * Uplinks: `uplink set` sets the capacity of each direction of the wire
+ * (fn_switch_uplink_set). tx-rate defaults to the link speed the port
+ * reports ("auto"): fnd_ctl_uplink_defaults() applies it at start and
+ * again before every command, so a link that comes up later, or at another
+ * speed, is followed; a speed below the tx-min guarantees already given is
+ * not applied (logged once). Whether the user set tx-rate is kept here.
+ *
+ * Admission control: the guarantees (rx-min, tx-min) of the vNICs of one
+ * uplink never add up to more than its capacity in that direction; a
+ * `vnic add|set` or `uplink set` that would break that is refused before
+ * anything changes.
+ *
+ * Rates in `stats` (rx_bps, tx_bps): the control thread keeps, per vNIC,
+ * two snapshots of its byte counters; a snapshot is taken when stats are
+ * read and the newer one is at least 1 s old, and the rate is measured
+ * from the older one (at least 1 s before, or since the vNIC was first
+ * seen or its counters were reset). So polling `stats` every second gives
+ * the rate over the last 1-2 s; rarer reads give the mean since the
+ * previous read.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -19,6 +45,16 @@
 #include <rte_mempool.h>
 #include "fnd.h"
 #include "fnd_sock.h"
+
+/* Set every uplink whose tx-rate is auto to its link speed (fnd_main.c
+ * calls it after setting up the uplinks, before --config). Its prototype
+ * belongs in fnd.h. */
+void fnd_ctl_uplink_defaults(void);
+
+static void rates_forget(int32_t only);
+
+static bool tx_user[FND_MAX_UPLINKS];           /* tx-rate given, not auto */
+static uint64_t tx_told[FND_MAX_UPLINKS];       /* link speed logged as refused */
 
 static json_t *
 reply_error(const char *fmt, ...)
@@ -82,52 +118,77 @@ uplink_name(uint16_t u)
 	return u == FN_UPLINK_NONE ? "none" : fnd.uplinks[u].name;
 }
 
-/* Merge the keys given in `p` into `c`. @return NULL or an error reply. */
+/*
+ * Merge the keys given in `p` into `c`, as FN_VNIC_KEYS says: a key given
+ * takes its value, and the keys it RESETS that are not given go back to 0,
+ * i.e. to their default, which fn_switch_conf_check() derives from the new
+ * value (a new rate without a burst gets the new rate's default burst).
+ * @return NULL or an error reply.
+ */
+#define MERGE_CONF(f)   c->f = p->f;
+#define MERGE_LIMIT(f)  c->f = p->f;
+#define MERGE_UPLINK(f)                                                         \
+	int u = uplink_by_name(p->f);                                           \
+	if (u < 0)                                                              \
+		return reply_error("vnic %s: no uplink named \"%s\" (see: uplink show)", \
+				   cmd, p->f);                                  \
+	c->f = (uint16_t)u;
+#define MERGE_PORT(f)   /* the backend's: vnic_add(), perm_set() */
+#define ZERO_CONF(f)    c->f = 0;
+#define ZERO_LIMIT(f)   c->f = 0;
+#define ZERO_UPLINK(f)
+#define ZERO_PORT(f)
+
 static json_t *
 conf_merge(const char *cmd, const struct fn_vnic_params *p,
 	   struct fn_vnic_conf *c)
 {
-#define GIVEN(k) (p->set & (1u << (k)))
-	if (GIVEN(FN_K_MAC))
-		c->mac = p->mac;
-	if (GIVEN(FN_K_UPLINK)) {
-		int u = uplink_by_name(p->uplink);
-		if (u < 0)
-			return reply_error("vnic %s: no uplink named \"%s\" (see: uplink show)",
-					   cmd, p->uplink);
-		c->uplink = (uint16_t)u;
-	}
-	if (GIVEN(FN_K_VLAN))
-		c->vlan = p->vlan;
-	if (GIVEN(FN_K_LOCAL))
-		c->local = p->local;
-	/* A new rate without a new burst gets the new rate's default burst. */
-	if (GIVEN(FN_K_RX_RATE)) {
-		c->rx_rate = p->rx_rate;
-		c->rx_burst = 0;
-	}
-	if (GIVEN(FN_K_RX_PPS)) {
-		c->rx_pps = p->rx_pps;
-		c->rx_pps_burst = 0;
-	}
-	if (GIVEN(FN_K_TX_RATE)) {
-		c->tx_rate = p->tx_rate;
-		c->tx_burst = 0;
-	}
-	if (GIVEN(FN_K_TX_PPS)) {
-		c->tx_pps = p->tx_pps;
-		c->tx_pps_burst = 0;
-	}
-	if (GIVEN(FN_K_RX_BURST))
-		c->rx_burst = p->rx_burst;
-	if (GIVEN(FN_K_RX_PPS_BURST))
-		c->rx_pps_burst = p->rx_pps_burst;
-	if (GIVEN(FN_K_TX_BURST))
-		c->tx_burst = p->tx_burst;
-	if (GIVEN(FN_K_TX_PPS_BURST))
-		c->tx_pps_burst = p->tx_pps_burst;
-#undef GIVEN
+	uint32_t reset = 0;
+#define FN_X(kw, KEY, VAL, f, META, HOME, RESETS, ZERO, HELP) \
+	if (p->set & FN_KB(KEY)) reset |= (RESETS);
+	FN_VNIC_KEYS(FN_X)
+#undef FN_X
+#define FN_X(kw, KEY, VAL, f, META, HOME, RESETS, ZERO, HELP) \
+	if (reset & ~p->set & FN_KB(KEY)) { ZERO_##HOME(f) }
+	FN_VNIC_KEYS(FN_X)
+#undef FN_X
+#define FN_X(kw, KEY, VAL, f, META, HOME, RESETS, ZERO, HELP) \
+	if (p->set & FN_KB(KEY)) { MERGE_##HOME(f) }
+	FN_VNIC_KEYS(FN_X)
+#undef FN_X
 	return NULL;
+}
+
+/* "tx-min 600Mbit would make the guarantees on uplink up0 add up to
+ * 1.2Gbit, above its tx-rate 1Gbit" */
+static json_t *
+admission_error(const char *cmd, const char *name, int32_t self,
+		const struct fn_vnic_conf *c, enum fn_dir dir)
+{
+	char mine[32], sum[32], cap[32];
+	bool rx = dir == FN_DIR_RX;
+	uint64_t m = rx ? c->rx_min : c->tx_min;
+	uint64_t s = fn_switch_min_sum(fnd.sw, c->uplink, dir,
+				       self < 0 ? FN_VNIC_NONE : (uint32_t)self) + m;
+	uint64_t k = rx ? fnd.sw->rx_cap[c->uplink] : fnd.sw->tx_cap[c->uplink];
+	return reply_error("vnic %s %s: %s %s would make the guarantees on uplink %s "
+			   "add up to %s, above its %s %s", cmd, name,
+			   rx ? "rx-min" : "tx-min", fn_format_rate(m, mine, sizeof(mine)),
+			   uplink_name(c->uplink), fn_format_rate(s, sum, sizeof(sum)),
+			   rx ? "rx-rate" : "tx-rate", fn_format_rate(k, cap, sizeof(cap)));
+}
+
+/* A guarantee above the same direction's ceiling. */
+static json_t *
+min_above_rate(const char *cmd, const char *name, const char *dir,
+	       uint64_t min, uint64_t rate)
+{
+	char a[32], b[32];
+	if (rate == 0 || min <= rate)
+		return NULL;
+	return reply_error("vnic %s %s: %s-min %s is above %s-rate %s", cmd, name,
+			   dir, fn_format_rate(min, a, sizeof(a)), dir,
+			   fn_format_rate(rate, b, sizeof(b)));
 }
 
 /* Check a configuration and the table before touching anything. */
@@ -137,6 +198,7 @@ conf_validate(const char *cmd, const char *name, int32_t self,
 {
 	char mac[18];
 	uint32_t min = fnd.sw->max_frame + FN_VLAN_HLEN;
+	json_t *bad;
 
 	if (c->rx_rate && c->rx_burst && c->rx_burst < min)
 		return reply_error("vnic %s %s: rx-burst must be at least %ub (one maximum frame)",
@@ -144,6 +206,12 @@ conf_validate(const char *cmd, const char *name, int32_t self,
 	if (c->tx_rate && c->tx_burst && c->tx_burst < min)
 		return reply_error("vnic %s %s: tx-burst must be at least %ub (one maximum frame)",
 				   cmd, name, min);
+	if (c->rx_queue && c->rx_queue < min)
+		return reply_error("vnic %s %s: rx-queue must be at least %ub (one maximum frame)",
+				   cmd, name, min);
+	if ((bad = min_above_rate(cmd, name, "rx", c->rx_min, c->rx_rate)) ||
+	    (bad = min_above_rate(cmd, name, "tx", c->tx_min, c->tx_rate)))
+		return bad;
 	int rc = fn_switch_conf_check(fnd.sw, c);
 	if (rc == -ERANGE)
 		return reply_error("vnic %s %s: a burst is too large for exact accounting (limit: 2^62 / TSC Hz)",
@@ -167,6 +235,10 @@ conf_validate(const char *cmd, const char *name, int32_t self,
 				   cmd, name, fn_mac_format(c->mac, mac),
 				   fnd.vports[other].name, uplink_name(c->uplink), vlan);
 	}
+	enum fn_dir dir;
+	if (fn_switch_admission(fnd.sw, c, self < 0 ? FN_VNIC_NONE : (uint32_t)self,
+				&dir) != 0)
+		return admission_error(cmd, name, self, c, dir);
 	return NULL;
 }
 
@@ -229,6 +301,8 @@ vnic_add(const struct fn_cmd *cmd)
 		fnd_active_rebuild();
 	}
 	rte_ticketlock_unlock(&fnd.round);
+	if (rc == 0)
+		rates_forget((int32_t)id);
 	if (rc)
 		return reply_error("vnic add %s: cannot add (%s)", cmd->name, strerror(-rc));
 
@@ -237,11 +311,12 @@ vnic_add(const struct fn_cmd *cmd)
 	     : fnd_tap_add(id, path, err, sizeof(err));
 	rte_ticketlock_lock(&fnd.round);
 	if (rc) {
+		fnd_dp_vnic_flush(id);
 		fn_switch_vnic_del(fnd.sw, id);
 		fnd.vports[id].in_use = false;
 		fnd_active_rebuild();
 	} else if (p->backend == FN_BACKEND_TAP) {
-		fnd.vports[id].ready = true;
+		fnd_dp_vnic_ready(id, true);
 	}
 	rte_ticketlock_unlock(&fnd.round);
 	if (rc)
@@ -309,6 +384,7 @@ vnic_del(const struct fn_cmd *cmd)
 	struct fnd_vport vp;
 
 	rte_ticketlock_lock(&fnd.round);
+	fnd_dp_vnic_flush((uint32_t)id);
 	fn_switch_vnic_del(fnd.sw, (uint32_t)id);
 	vp = fnd.vports[id];
 	fnd.vports[id].in_use = false;
@@ -316,6 +392,7 @@ vnic_del(const struct fn_cmd *cmd)
 	fnd_active_rebuild();
 	rte_ticketlock_unlock(&fnd.round);
 	fnd_announce_forget((uint32_t)id);
+	rates_forget(id);
 
 	if (vp.type == FN_BACKEND_VHOST_USER)
 		fnd_vhost_del(vp.path);
@@ -331,27 +408,86 @@ vlan_json(uint16_t vlan)
 }
 
 static json_t *
+mac_json(uint64_t mac)
+{
+	char buf[18];
+	return json_string(fn_mac_format(mac, buf));
+}
+
+/* Set member `key` to `v`; false when v is NULL (not representable). */
+static bool
+jset(json_t *o, const char *key, json_t *v)
+{
+	return v != NULL && json_object_set_new(o, key, v) == 0;
+}
+
+/* The JSON member of a key: its keyword with '-' -> '_'. */
+static bool
+jset_key(json_t *o, const char *kw, json_t *v)
+{
+	char name[32];
+	size_t i;
+	for (i = 0; kw[i] != '\0' && i < sizeof(name) - 1; i++)
+		name[i] = kw[i] == '-' ? '_' : kw[i];
+	name[i] = '\0';
+	return jset(o, name, v);
+}
+
+/* The backend's keys: "backend" and "path" (for either spelling, once),
+ * and the socket's "mode" and "group" (vhost-user only). */
+static bool
+port_json(json_t *o, const struct fnd_vport *vp, enum fn_val val)
+{
+	bool vhost = vp->type == FN_BACKEND_VHOST_USER;
+	char m[8];
+
+	switch (val) {
+	case FN_VAL_PATH:
+		return jset(o, "backend", json_string(vhost ? "vhost-user" : "tap")) &&
+		       jset(o, "path", json_string(vp->path));
+	case FN_VAL_MODE:
+		snprintf(m, sizeof(m), "%04o", (unsigned)vp->mode);
+		return !vhost || jset(o, "mode", json_string(m));
+	case FN_VAL_GROUP:
+		return !vhost || jset(o, "group", vp->group[0] ? json_string(vp->group)
+								: json_null());
+	default:
+		return true;
+	}
+}
+
+#define JSON_MAC(x)     mac_json(x)
+#define JSON_RATE(x)    json_integer((json_int_t)(x))
+#define JSON_SIZE(x)    json_integer((json_int_t)(x))
+#define JSON_COUNT(x)   json_integer((json_int_t)(x))
+#define JSON_WEIGHT(x)  json_integer((json_int_t)(x))
+#define JSON_VLAN(x)    vlan_json(x)
+#define JSON_ONOFF(x)   json_boolean(x)
+#define JSON_AQM(x)     json_string(fn_cmd_aqm_name(x))
+#define JSON_CONF(kw, VAL, f)   jset_key(o, kw, JSON_##VAL(c->f))
+#define JSON_LIMIT(kw, VAL, f)  jset_key(o, kw, JSON_##VAL(c->f))
+#define JSON_UPLINK(kw, VAL, f) jset_key(o, kw, json_string(uplink_name(c->f)))
+#define JSON_PORT(kw, VAL, f)   port_json(o, vp, FN_VAL_##VAL)
+
+/* A vNIC as `vnic show` returns it: its name, every key in FN_VNIC_KEYS
+ * order (bursts and queue resolved), whether a guest is connected.
+ * @return NULL if something cannot be represented in JSON. */
+static json_t *
 vnic_json(uint32_t id)
 {
 	const struct fnd_vport *vp = &fnd.vports[id];
 	const struct fn_vnic_conf *c = &fnd.sw->vnics[id].conf;
-	char mac[18];
+	json_t *o = json_object();
+	bool ok = o != NULL && jset(o, "name", json_string(vp->name));
 
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b}",
-		"name", vp->name, "mac", fn_mac_format(c->mac, mac),
-		"backend", vp->type == FN_BACKEND_VHOST_USER ? "vhost-user" : "tap",
-		"path", vp->path, "uplink", uplink_name(c->uplink),
-		"vlan", vlan_json(c->vlan),
-		"rx_rate", (json_int_t)c->rx_rate, "rx_burst", (json_int_t)c->rx_burst,
-		"rx_pps", (json_int_t)c->rx_pps, "rx_pps_burst", (json_int_t)c->rx_pps_burst,
-		"tx_rate", (json_int_t)c->tx_rate, "tx_burst", (json_int_t)c->tx_burst,
-		"tx_pps", (json_int_t)c->tx_pps, "tx_pps_burst", (json_int_t)c->tx_pps_burst,
-		"local", c->local, "connected", vp->ready);
-	if (vp->type == FN_BACKEND_VHOST_USER) {
-		char m[8];
-		snprintf(m, sizeof(m), "%04o", (unsigned)vp->mode);
-		json_object_set_new(o, "mode", json_string(m));
-		json_object_set_new(o, "group", vp->group[0] ? json_string(vp->group) : json_null());
+#define FN_X(kw, KEY, VAL, f, META, HOME, RESETS, ZERO, HELP) \
+	ok = ok && JSON_##HOME(kw, VAL, f);
+	FN_VNIC_KEYS(FN_X)
+#undef FN_X
+	ok = ok && jset(o, "connected", json_boolean(vp->ready));
+	if (!ok) {
+		json_decref(o);
+		return NULL;
 	}
 	return o;
 }
@@ -378,6 +514,108 @@ vnic_show(const struct fn_cmd *cmd)
 	return reply_ok(json_pack("{s:o}", "vnics", arr));
 }
 
+/* The link speed the port reports, bits/s; 0 (unlimited) when unknown. */
+static uint64_t
+link_bps(uint16_t u)
+{
+	struct rte_eth_link link;
+
+	memset(&link, 0, sizeof(link));
+	if (rte_eth_link_get_nowait(fnd.uplinks[u].port, &link) != 0 ||
+	    link.link_speed == RTE_ETH_SPEED_NUM_NONE ||
+	    link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN)
+		return 0;
+	return (uint64_t)link.link_speed * 1000000;
+}
+
+static int
+uplink_apply(uint16_t u, uint64_t rx, uint64_t tx)
+{
+	rte_ticketlock_lock(&fnd.round);
+	int rc = fn_switch_uplink_set(fnd.sw, u, rx, tx, rte_rdtsc());
+	rte_ticketlock_unlock(&fnd.round);
+	return rc;
+}
+
+/* Every uplink whose tx-rate is auto gets the link speed as its tx-rate,
+ * unless that is below the tx-min guarantees its vNICs hold (then it keeps
+ * its tx-rate, and that is logged once per speed). Idempotent. */
+void
+fnd_ctl_uplink_defaults(void)
+{
+	char a[32], b[32];
+
+	for (uint16_t u = 0; u < fnd.n_uplinks && u < FND_MAX_UPLINKS; u++) {
+		uint64_t tx = link_bps(u);
+		if (tx_user[u] || tx == fnd.sw->tx_cap[u])
+			continue;
+		uint64_t sum = fn_switch_min_sum(fnd.sw, u, FN_DIR_TX, FN_VNIC_NONE);
+		if ((tx == 0 || sum <= tx) && uplink_apply(u, fnd.sw->rx_cap[u], tx) == 0) {
+			tx_told[u] = 0;
+			continue;
+		}
+		if (tx_told[u] != tx + 1)
+			fprintf(stderr, "fairnicd: uplink %s: link speed %s not applied "
+				"as its tx-rate: below the tx-min guarantees of its vnics (%s)\n",
+				fnd.uplinks[u].name, fn_format_rate(tx, a, sizeof(a)),
+				fn_format_rate(sum, b, sizeof(b)));
+		tx_told[u] = tx + 1;
+	}
+}
+
+/* Forget what this file keeps (for fuzz/fuzz_ctl.c, which starts a fresh
+ * daemon for every input; fairnicd starts with it zeroed). */
+void fnd_ctl_forget(void);
+
+/* "tx-rate 500Mbit is below the tx-min guarantees of its vnics (600Mbit)" */
+static json_t *
+capacity_check(const char *name, uint16_t u, enum fn_dir dir, uint64_t cap,
+	       bool is_auto)
+{
+	char a[32], b[32];
+	uint64_t sum = fn_switch_min_sum(fnd.sw, u, dir, FN_VNIC_NONE);
+	const char *d = dir == FN_DIR_RX ? "rx" : "tx";
+
+	if (cap == 0 || sum <= cap)
+		return NULL;
+	fn_format_rate(cap, a, sizeof(a));
+	fn_format_rate(sum, b, sizeof(b));
+	if (is_auto)
+		return reply_error("uplink set %s: tx-rate auto (the link speed, %s) is below "
+				   "the tx-min guarantees of its vnics (%s)", name, a, b);
+	return reply_error("uplink set %s: %s-rate %s is below the %s-min guarantees "
+			   "of its vnics (%s)", name, d, a, d, b);
+}
+
+static json_t *
+uplink_set(const struct fn_cmd *cmd)
+{
+	const struct fn_uplink_params *p = &cmd->up;
+	int u = uplink_by_name(cmd->name);
+	json_t *bad;
+
+	if (u < 0)
+		return reply_error("uplink set: no uplink named \"%s\" (see: uplink show)",
+				   cmd->name);
+	uint64_t rx = fnd.sw->rx_cap[u], tx = fnd.sw->tx_cap[u];
+	bool user = tx_user[u], is_auto = false;
+	if (p->set & (1u << FN_UK_RX_RATE))
+		rx = p->rx_rate;
+	if (p->set & (1u << FN_UK_TX_RATE)) {
+		is_auto = p->tx_rate == FN_RATE_AUTO;
+		tx = is_auto ? link_bps((uint16_t)u) : p->tx_rate;
+		user = !is_auto;
+	}
+	if ((bad = capacity_check(cmd->name, (uint16_t)u, FN_DIR_RX, rx, false)) ||
+	    (bad = capacity_check(cmd->name, (uint16_t)u, FN_DIR_TX, tx, is_auto)))
+		return bad;
+	int rc = uplink_apply((uint16_t)u, rx, tx);
+	if (rc)
+		return reply_error("uplink set %s: cannot apply (%s)", cmd->name, strerror(-rc));
+	tx_user[u] = user;
+	return reply_ok(NULL);
+}
+
 static json_t *
 uplink_show(void)
 {
@@ -389,11 +627,14 @@ uplink_show(void)
 		if (rte_eth_macaddr_get(fnd.uplinks[u].port, &ea) == 0)
 			fn_mac_format(fn_mac_load(ea.addr_bytes), mac);
 		rte_eth_link_get_nowait(fnd.uplinks[u].port, &link);
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:i, s:s, s:b, s:I}",
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:i, s:s, s:b, s:I, s:I, s:I, s:b}",
 			"name", fnd.uplinks[u].name, "devargs", fnd.uplinks[u].devargs,
 			"port", fnd.uplinks[u].port, "mac", mac,
 			"link", link.link_status == RTE_ETH_LINK_UP,
-			"speed_mbps", (json_int_t)link.link_speed));
+			"speed_mbps", (json_int_t)link.link_speed,
+			"rx_rate", (json_int_t)fnd.sw->rx_cap[u],
+			"tx_rate", (json_int_t)fnd.sw->tx_cap[u],
+			"tx_rate_auto", !tx_user[u]));
 	}
 	return reply_ok(json_pack("{s:o}", "uplinks", arr));
 }
@@ -448,9 +689,82 @@ extstats_rebase(int32_t only)
 			fnd_uplink_port_drops(u, fnd.uplinks[u].drops_base);
 }
 
+/* ---- rates measured by the control thread (rx_bps, tx_bps) ------------ */
+
+/* Two snapshots of a vNIC's byte counters: [0] the older (at least 1 s
+ * before any later reading once there are two), [1] the newer. */
+static struct rate_snap {
+	uint8_t n;                      /* snapshots held: 0, 1 or 2 */
+	uint64_t ms[2], rx[2], tx[2];
+} rates[FND_MAX_VNICS];
+
+/* A vNIC added, deleted or reset: measure afresh. */
+static void
+rates_forget(int32_t only)
+{
+	for (uint32_t i = 0; i < FND_MAX_VNICS; i++)
+		if (only < 0 || (int32_t)i == only)
+			rates[i].n = 0;
+}
+
+void
+fnd_ctl_forget(void)
+{
+	memset(tx_user, 0, sizeof(tx_user));
+	memset(tx_told, 0, sizeof(tx_told));
+	rates_forget(-1);
+}
+
+/* bits/s of vNIC `id` now, from its snapshots (taking one when due). */
+static void
+rates_read(uint32_t id, uint64_t now, uint64_t *rx_bps, uint64_t *tx_bps)
+{
+	struct rate_snap *r = &rates[id];
+	const uint64_t *ctr = fnd.sw->vnics[id].ctr;
+	uint64_t rx = ctr[FN_VC_rx_bytes], tx = ctr[FN_VC_tx_bytes];
+
+	*rx_bps = *tx_bps = 0;
+	if (r->n > 0 && (rx < r->rx[0] || tx < r->tx[0] || now < r->ms[0]))
+		r->n = 0;               /* counters reset under us: restart */
+	if (r->n == 0) {
+		*r = (struct rate_snap){ .n = 1, .ms[1] = now, .rx[1] = rx, .tx[1] = tx,
+					 .ms[0] = now, .rx[0] = rx, .tx[0] = tx };
+		return;
+	}
+	if (now - r->ms[1] >= 1000) {
+		r->ms[0] = r->ms[1];
+		r->rx[0] = r->rx[1];
+		r->tx[0] = r->tx[1];
+		r->ms[1] = now;
+		r->rx[1] = rx;
+		r->tx[1] = tx;
+		r->n = 2;
+	}
+	/* From the older snapshot; with one only (under 1 s old), from it. */
+	int b = r->n == 2 ? 0 : 1;
+	uint64_t dt = now - r->ms[b];
+	if (dt == 0 || rx < r->rx[b] || tx < r->tx[b])
+		return;
+	*rx_bps = (rx - r->rx[b]) * 8000 / dt;
+	*tx_bps = (tx - r->tx[b]) * 8000 / dt;
+}
+
+static uint64_t
+cycles_us(uint64_t cycles)
+{
+	return (uint64_t)((unsigned __int128)cycles * 1000000 / fnd.sw->hz);
+}
+
+/* The rates of a vNIC, for `stats`. */
+struct gauges {
+	uint64_t rx_bps, tx_bps;
+};
+
 static json_t *
 stats_show(const struct fn_cmd *cmd)
 {
+	static struct gauges g[FND_MAX_VNICS];
+	uint64_t rx_sum[FND_MAX_UPLINKS + 1] = { 0 }, tx_sum[FND_MAX_UPLINKS + 1] = { 0 };
 	json_t *vn = json_array();
 	int32_t only = -1;
 	char mac[18];
@@ -459,6 +773,19 @@ stats_show(const struct fn_cmd *cmd)
 		json_decref(vn);
 		return reply_error("stats: no vnic named \"%s\"", cmd->name);
 	}
+	/* Rates of every vNIC (a share is of the sum on its uplink). */
+	uint64_t now = fnd_now_ms();
+	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++) {
+		if (!fnd.vports[i].in_use)
+			continue;
+		uint32_t k = fn_switch_sched_index(fnd.sw, fnd.sw->vnics[i].uplink);
+		rates_read(i, now, &g[i].rx_bps, &g[i].tx_bps);
+		if (k <= FND_MAX_UPLINKS) {
+			rx_sum[k] += g[i].rx_bps;
+			tx_sum[k] += g[i].tx_bps;
+		}
+	}
+	uint64_t tsc = rte_rdtsc();
 	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++) {
 		if (!fnd.vports[i].in_use || (only >= 0 && (int32_t)i != only))
 			continue;
@@ -469,6 +796,24 @@ stats_show(const struct fn_cmd *cmd)
 			json_object_set_new(o, fn_vnic_counter_names[k],
 					    json_integer((json_int_t)v->ctr[k]));
 		tap_drops_json(i, o);
+		uint32_t k = fn_switch_sched_index(fnd.sw, v->uplink);
+		uint64_t rs = k <= FND_MAX_UPLINKS ? rx_sum[k] : 0;
+		uint64_t ts = k <= FND_MAX_UPLINKS ? tx_sum[k] : 0;
+		json_t *gj[FN_VG_MAX] = {
+			[FN_VG_rx_queue_frames] = json_integer((json_int_t)v->rxq.held),
+			[FN_VG_rx_queue_bytes] = json_integer((json_int_t)v->rxq.bytes),
+			[FN_VG_rx_sojourn_us] = json_integer((json_int_t)cycles_us(
+				fnd_dp_rx_sojourn(i, tsc))),
+			[FN_VG_rx_sojourn_max_us] = json_integer((json_int_t)cycles_us(
+				v->rx_sojourn_max)),
+			[FN_VG_rx_bps] = json_integer((json_int_t)g[i].rx_bps),
+			[FN_VG_tx_bps] = json_integer((json_int_t)g[i].tx_bps),
+			[FN_VG_rx_share] = json_real(rs ? (double)g[i].rx_bps / (double)rs : 0.0),
+			[FN_VG_tx_share] = json_real(ts ? (double)g[i].tx_bps / (double)ts : 0.0),
+		};
+		for (int k = 0; k < FN_VG_MAX; k++)
+			json_object_set_new(o, fn_vnic_gauge_names[k],
+					    gj[k] ? gj[k] : json_null());
 		json_array_append_new(vn, o);
 	}
 	json_t *data = json_pack("{s:o}", "vnics", vn);
@@ -500,6 +845,7 @@ stats_reset(const struct fn_cmd *cmd)
 	fn_switch_counters_reset(fnd.sw, id < 0 ? FN_VNIC_NONE : (uint32_t)id);
 	rte_ticketlock_unlock(&fnd.round);
 	extstats_rebase(id);
+	rates_forget(id);
 	return reply_ok(NULL);
 }
 
@@ -511,15 +857,19 @@ fnd_ctl_exec(int argc, char *const argv[])
 
 	if (fn_cmd_parse(argc, argv, &cmd, err, sizeof(err)) != 0)
 		return reply_error("%s", err);
+	/* tx-rate auto follows the link: before anything reads or checks it. */
+	fnd_ctl_uplink_defaults();
 	switch (cmd.op) {
 	case FN_CMD_VNIC_ADD:    return vnic_add(&cmd);
 	case FN_CMD_VNIC_SET:    return vnic_set(&cmd);
 	case FN_CMD_VNIC_DEL:    return vnic_del(&cmd);
 	case FN_CMD_VNIC_SHOW:   return vnic_show(&cmd);
+	case FN_CMD_UPLINK_SET:  return uplink_set(&cmd);
 	case FN_CMD_UPLINK_SHOW: return uplink_show();
 	case FN_CMD_STATS_SHOW:  return stats_show(&cmd);
 	case FN_CMD_STATS_RESET: return stats_reset(&cmd);
-	case FN_CMD_HELP:        return reply_ok(json_string(fn_cmd_usage()));
+	case FN_CMD_HELP:
+		return reply_ok(json_string(fn_cmd_help(cmd.topic, cmd.markdown)));
 	}
 	return reply_error("unsupported command");
 }
