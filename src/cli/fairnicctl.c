@@ -280,23 +280,6 @@ out:
 
 /* ------------------------------------------------------- human output */
 
-/* The limits line of `vnic show`, in grammar order and spelling. */
-static const struct {
-	const char *json;
-	const char *key;
-	enum { FNC_RATE, FNC_SIZE, FNC_COUNT } kind;
-	const char *zero;       /* what 0 means */
-} fnc_limits[] = {
-	{ "rx_rate",      "rx-rate",      FNC_RATE,  "unlimited" },
-	{ "rx_burst",     "rx-burst",     FNC_SIZE,  "default" },
-	{ "rx_pps",       "rx-pps",       FNC_COUNT, "unlimited" },
-	{ "rx_pps_burst", "rx-pps-burst", FNC_COUNT, "default" },
-	{ "tx_rate",      "tx-rate",      FNC_RATE,  "unlimited" },
-	{ "tx_burst",     "tx-burst",     FNC_SIZE,  "default" },
-	{ "tx_pps",       "tx-pps",       FNC_COUNT, "unlimited" },
-	{ "tx_pps_burst", "tx-pps-burst", FNC_COUNT, "default" },
-};
-
 static void
 fnc_print_vnic(json_t *v)
 {
@@ -327,40 +310,68 @@ fnc_print_vnic(json_t *v)
 		printf(" %s", json_is_true(j) ? "connected" : "disconnected");
 	putchar('\n');
 
-	for (size_t i = 0; i < sizeof(fnc_limits) / sizeof(fnc_limits[0]);
-	     i++) {
-		json_int_t x;
+	/* The limits, as FN_VNIC_KEYS lists them (HOME LIMIT), in its order
+	 * and spelling; one line per direction (a new line where the keyword's
+	 * "rx-"/"tx-" prefix changes). */
+	const char *line = NULL;
+	for (size_t i = 0; i < fn_vnic_nkeys; i++) {
+		const struct fn_key_info *k = &fn_vnic_keys[i];
+		json_int_t x = 0;
 
-		j = json_object_get(v, fnc_limits[i].json);
-		if (!json_is_integer(j) || (x = json_integer_value(j)) < 0)
+		if (k->home != FN_HOME_LIMIT)
 			continue;
+		j = json_object_get(v, k->field);
 		s = buf;
-		if (x == 0)
-			s = fnc_limits[i].zero;
-		else if (fnc_limits[i].kind == FNC_RATE)
-			fn_format_rate((uint64_t)x, buf, sizeof(buf));
-		else if (fnc_limits[i].kind == FNC_SIZE)
-			fn_format_size((uint64_t)x, buf, sizeof(buf));
-		else
-			snprintf(buf, sizeof(buf), "%lld", (long long)x);
-		printf("%s%s %s", n++ ? " " : "    ", fnc_limits[i].key, s);
+		if (json_is_integer(j) && (x = json_integer_value(j)) >= 0) {
+			if (x == 0 && k->zero != NULL)
+				s = k->zero;
+			else if (k->val == FN_VAL_RATE)
+				fn_format_rate((uint64_t)x, buf, sizeof(buf));
+			else if (k->val == FN_VAL_SIZE)
+				fn_format_size((uint64_t)x, buf, sizeof(buf));
+			else
+				snprintf(buf, sizeof(buf), "%lld", (long long)x);
+		} else if (json_is_boolean(j)) {
+			s = json_is_true(j) ? "on" : "off";
+		} else if (json_is_string(j)) {
+			s = json_string_value(j);
+		} else {
+			continue;
+		}
+		if (line != NULL && strncmp(line, k->name, 3) != 0) {
+			putchar('\n');
+			n = 0;
+		}
+		line = k->name;
+		printf("%s%s %s", n++ ? " " : "    ", k->name, s);
 	}
 	if (n > 0)
 		putchar('\n');
 }
 
-/* One line per uplink: its name, then every member in document order. */
+/* One line per uplink: its name, then every member in document order;
+ * the capacities as rates ("unlimited" for 0), "(auto)" after an
+ * automatic tx-rate. */
 static void
 fnc_print_uplink(json_t *u)
 {
 	const char *key, *s = fnc_str(u, "name");
+	char buf[64];
 	json_t *j;
 
 	printf("%s:", s ? s : "?");
 	json_object_foreach(u, key, j) {
-		if (strcmp(key, "name") == 0)
+		if (strcmp(key, "name") == 0 || strcmp(key, "tx_rate_auto") == 0)
 			continue;
-		if (json_is_string(j))
+		if ((strcmp(key, "rx_rate") == 0 || strcmp(key, "tx_rate") == 0) &&
+		    json_is_integer(j) && json_integer_value(j) >= 0) {
+			json_int_t x = json_integer_value(j);
+			printf(" %c%c-rate %s", key[0], key[1], x == 0 ? "unlimited" :
+			       fn_format_rate((uint64_t)x, buf, sizeof(buf)));
+			if (key[0] == 't' &&
+			    json_is_true(json_object_get(u, "tx_rate_auto")))
+				printf(" (auto)");
+		} else if (json_is_string(j))
 			printf(" %s %s", key, json_string_value(j));
 		else if (json_is_integer(j))
 			printf(" %s %lld", key, (long long)json_integer_value(j));
@@ -373,9 +384,19 @@ fnc_print_uplink(json_t *u)
 }
 
 /*
- * A table of objects: a name column, then every integer member any row
- * has, in the order first seen. Rows lacking a column show "-".
+ * A table of objects: a name column, then every number member any row
+ * has, in the order first seen (fractions with 3 decimals). Rows lacking
+ * a column show "-".
  */
+static size_t
+fnc_num(json_t *j, char *buf, size_t len)
+{
+	int r = json_is_integer(j)
+		? snprintf(buf, len, "%lld", (long long)json_integer_value(j))
+		: snprintf(buf, len, "%.3f", json_real_value(j));
+	return r < 0 ? 0 : (size_t)r;
+}
+
 static void
 fnc_print_table(json_t *rows, const char *first)
 {
@@ -405,7 +426,7 @@ fnc_print_table(json_t *rows, const char *first)
 		if (name != NULL && strlen(name) > w[0])
 			w[0] = strlen(name);
 		json_object_foreach(o, key, j) {
-			if (!json_is_integer(j))
+			if (!json_is_number(j))
 				continue;
 			for (i = 1; i < ncol && strcmp(col[i], key) != 0; i++)
 				;
@@ -413,8 +434,7 @@ fnc_print_table(json_t *rows, const char *first)
 				col[ncol] = key;
 				w[ncol++] = strlen(key);
 			}
-			size_t l = (size_t)snprintf(num, sizeof(num), "%lld",
-					   (long long)json_integer_value(j));
+			size_t l = fnc_num(j, num, sizeof(num));
 			if (l > w[i])
 				w[i] = l;
 		}
@@ -430,10 +450,10 @@ fnc_print_table(json_t *rows, const char *first)
 		printf("%-*s", (int)w[0], name ? name : "?");
 		for (i = 1; i < ncol; i++) {
 			j = json_object_get(o, col[i]);
-			if (json_is_integer(j))
-				printf("  %*lld", (int)w[i],
-				       (long long)json_integer_value(j));
-			else
+			if (json_is_number(j)) {
+				fnc_num(j, num, sizeof(num));
+				printf("  %*s", (int)w[i], num);
+			} else
 				printf("  %*s", (int)w[i], "-");
 		}
 		putchar('\n');
@@ -549,8 +569,12 @@ main(int argc, char *argv[])
 		return FNC_EXIT_CMD;
 	}
 	if (cmd.op == FN_CMD_HELP) {
-		fnc_usage(stdout);
-		return FNC_EXIT_OK;
+		/* Answered here: the help is the grammar's, no daemon needed. */
+		if (cmd.topic == FN_HELP_ALL)
+			fnc_usage(stdout);
+		else
+			fputs(fn_cmd_help(cmd.topic, cmd.markdown), stdout);
+		return fflush(stdout) == 0 ? FNC_EXIT_OK : FNC_EXIT_CMD;
 	}
 
 	resp = fnc_request(sock, argc, argv);
