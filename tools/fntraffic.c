@@ -733,10 +733,13 @@ ft_frame_describe(struct ft_out *o, const struct rte_mbuf *m)
 /* ---- send ----------------------------------------------------------- */
 
 /** What `send` transmits: a template, with a sequence number at seq_off. */
+#define FT_SEND_MACS 64     /* dst=A+B+... of `send`, used in turn */
+
 struct ft_send {
 	uint8_t tmpl[FT_FRAME_MAX];
 	uint16_t len;
 	uint16_t seq_off;                  /**< 0: no sequence number */
+	const struct ft_macs *dst;         /**< cycled per frame; NULL: tmpl's */
 };
 
 static void
@@ -768,9 +771,14 @@ ft_send_loop(struct ft_port *p, const struct ft_send *s, uint64_t count)
 
 		if (want > 0 &&
 		    rte_pktmbuf_alloc_bulk(ft_pool, burst + have, want) == 0) {
-			for (unsigned int i = 0; i < want; i++)
+			for (unsigned int i = 0; i < want; i++) {
 				ft_send_fill(burst[have + i], s,
 					     p->seq + (uint32_t)(built + i));
+				if (s->dst != NULL)     /* dst=A+B...: one per frame, in turn */
+					memcpy(rte_pktmbuf_mtod(burst[have + i], uint8_t *),
+					       s->dst->mac[(built + i) % s->dst->n],
+					       RTE_ETHER_ADDR_LEN);
+			}
 			built += want;
 			have += want;
 		}
@@ -810,10 +818,14 @@ ft_send_parse(struct ft_out *o, const struct ft_args *a,
 				       "digit pairs", FT_FRAME_MAX);
 		s->len = (uint16_t)n;
 		s->seq_off = 0;
+		s->dst = NULL;
 		return 0;
 	}
-	if (ft_frame_opts(o, a, 2, p, 1, &dst, &src, &f) < 0)
+	if (ft_frame_opts(o, a, 2, p, FT_SEND_MACS, &dst, &src, &f) < 0)
 		return -1;
+	if (src.n > 1)
+		return ft_fail(o, "send: one src=MAC (dst= may list several)");
+	s->dst = dst.n > 1 ? &dst : NULL;
 	payload = ft_frame_build(s->tmpl, &f);
 	s->len = f.len;
 	s->seq_off = f.len >= payload + 4 ? payload : 0;

@@ -393,3 +393,12 @@ fn_sched_done(struct fn_sched *s, uint32_t id, uint32_t frames, uint64_t bytes,
 			f->deficit = 0;     /* unused credit is lost; debt is kept */
 	}
 }
+
+void
+fn_sched_refund(struct fn_sched *s, uint64_t bytes)
+{
+	if (s->cap_p.unlimited)
+		return;
+	__int128 t = (__int128)s->cap_tb.tokens + (__int128)bytes * 8 * s->cap_p.unit_cost;
+	s->cap_tb.tokens = t > s->cap_p.max_tokens ? s->cap_p.max_tokens : (int64_t)t;
+}

@@ -146,4 +146,11 @@ uint32_t fn_sched_next(struct fn_sched *s, uint32_t *budget);
 void fn_sched_done(struct fn_sched *s, uint32_t id, uint32_t frames, uint64_t bytes,
 		   bool empty);
 
+/**
+ * Give back the link capacity of `bytes` the flow just served did not
+ * send over the link (frames switched to a local vNIC): they count
+ * against its ceiling and its share, not against the link.
+ */
+void fn_sched_refund(struct fn_sched *s, uint64_t bytes);
+
 #endif /* FN_SCHED_H */

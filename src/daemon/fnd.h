@@ -31,14 +31,15 @@
 #define FND_MAX_VNICS    8192
 #define FND_BURST        32
 #define FND_VHOST_MAX    1024   /* RTE_MAX_VHOST_DEVICE of DPDK 22.11 */
+#define FND_PENDING      (2 * FND_BURST)  /* an uplink's frames between flushes */
+#define FND_RING_SIZE    1024   /* descriptors per port queue (fnd_port.c) */
 
 struct fnd_uplink {
 	char name[FN_NAME_MAX];
 	char devargs[256];
 	uint16_t port;
-	uint16_t n_pending;             /* frames queued for transmit */
-	struct rte_mbuf *pending[2 * FND_BURST];
-	uint32_t pending_src[2 * FND_BURST];   /* sender vNIC, for counting */
+	uint16_t n_pending;             /* frames waiting for the port's queue */
+	struct rte_mbuf *pending[FND_PENDING];
 	uint64_t drops_base[3];         /* fnd_extstats baseline at the last reset */
 	uint64_t kernel_drops;          /* af_packet socket drops read so far */
 	/* fnd_kif: an af_packet/af_xdp uplink's kernel interface */
@@ -60,6 +61,10 @@ struct fnd_vport {
 	char group[FN_NAME_MAX];        /* vhost-user socket group, "" = none */
 	uint64_t tap_drops_base[2];     /* fnd_extstats baseline at the last reset */
 	uint16_t port;                  /* ethdev port of a tap backend */
+	/* Receive queue (data plane only): a FIFO of mbufs linked through
+	 * their fnd_dp dynamic field; frames wait here for the scheduler. */
+	struct rte_mbuf *rxq_head, *rxq_tail;
+	volatile uint64_t rxq_head_ts;  /* arrival of the head (TSC), for stats */
 };
 
 struct fnd {
@@ -86,7 +91,16 @@ struct fnd {
 extern struct fnd fnd;
 
 /* fnd_dp.c: the data-plane worker. */
+int fnd_dp_init(void);                  /* before any port or vNIC */
 int fnd_dp_worker(void *arg);
+/* A vNIC's guest came or went (round lock held): its transmit flow is
+ * scheduled only while it is there. */
+void fnd_dp_vnic_ready(uint32_t id, bool ready);
+/* Free the frames queued for vNIC id (round lock held; before deleting it). */
+void fnd_dp_vnic_flush(uint32_t id);
+/* How long the head of vNIC id's receive queue has waited (TSC cycles at
+ * `now`), 0 when empty. Lock-free: for stats. */
+uint64_t fnd_dp_rx_sojourn(uint32_t id, uint64_t now);
 
 /* fnd_port.c: ethdev setup shared by uplinks and tap vNICs. */
 int fnd_port_probe(const char *devargs, uint16_t *port, char *err, size_t len);

@@ -1,28 +1,34 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fnd_dp: the data-plane worker. Moves bursts of mbufs; every decision is
- * asked of the pure core (fn_switch).
+ * asked of the pure core (fn_switch, fn_sched).
  *
  * One polling round:
- *   1. each uplink: receive a burst; classify every frame and apply the
- *      receive limit *before* any copy (excess costs one header read);
- *      then deliver per destination vNIC, one enqueue per vNIC per burst
- *      (netmap VALE's two passes: find destinations, then deliver).
- *   2. each vNIC with a live guest: ask the shaper how many frames may be
- *      taken (0 while over its transmit limit: the rest waits in the
- *      guest's own queue, so nothing is lost), dequeue that many, classify,
- *      switch locally or queue for the vNIC's uplink.
- *   3. flush the uplinks' transmit queues.
+ *   1. drain: each uplink's receive queue is read (up to RX_DRAIN bursts)
+ *      and every frame classified at once, then either dropped (counted;
+ *      before any copy) or appended to its vNIC's receive queue. That part
+ *      is cheap, so a flood can never fill the shared wire ring while a
+ *      neighbour's frames wait behind it.
+ *   2. transmit: per uplink, its transmit scheduler picks whose guest to
+ *      take frames from and how many (guarantees, then weights, within
+ *      ceilings and the uplink's tx-rate), only while the uplink has room:
+ *      when the port is busy, frames wait in the guests' rings. Frames to
+ *      local vNICs join the receiver's queue.
+ *   3. deliver: per uplink, its receive scheduler spends the round's copy
+ *      budget (a burst per vNIC with frames waiting) on the queues, CoDel
+ *      deciding at each head; the survivors are copied into the guests.
+ *   4. flush the uplinks' transmit queues; what the port does not take
+ *      stays queued for the next round.
  * The clock is read once per round. vhost enqueue copies into guest
- * memory, so the mbuf stays ours and is freed after delivery; that also
- * lets a flood reach many vhost vNICs without cloning.
+ * memory, so a frame stays ours and is freed after delivery; frames to
+ * several vNICs (floods) are queued as clones that share the data.
  */
 #include <stdio.h>
 #include <string.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
-#include <rte_net.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 #include <rte_vhost.h>
 #include "fn_csum.h"
@@ -30,7 +36,22 @@
 
 #define VHOST_RXQ 0     /* the guest's receive virtqueue */
 #define VHOST_TXQ 1     /* the guest's transmit virtqueue */
-#define TX_RETRIES 4
+#define RX_DRAIN  8     /* bursts read per uplink per round, at most */
+
+/* Per-frame state while it waits in a receive queue. */
+struct rxq_field {
+	struct rte_mbuf *next;
+	uint64_t arrival;       /* TSC */
+};
+
+static int rxq_off = -1;
+static uint32_t local_queued;   /* frames the transmit side queued locally this round */
+
+static inline struct rxq_field *
+rxf(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, rxq_off, struct rxq_field *);
+}
 
 static inline const uint8_t *
 mdata(struct rte_mbuf *m)
@@ -38,73 +59,124 @@ mdata(struct rte_mbuf *m)
 	return rte_pktmbuf_mtod(m, const uint8_t *);
 }
 
-/*
- * Hand `n` frames to vNIC `id`'s guest. Frames are not freed here: with
- * vhost the library copies them, and for a tap port the caller has taken
- * an extra reference for the PMD to consume.
- */
-static uint16_t
-vnic_deliver(uint32_t id, struct rte_mbuf **pkts, uint16_t n)
+int
+fnd_dp_init(void)
 {
-	struct fnd_vport *vp = &fnd.vports[id];
-	struct fn_vnic *v = &fnd.sw->vnics[id];
-	uint16_t sent = 0;
-
-	if (vp->ready) {
-		if (vp->type == FN_BACKEND_VHOST_USER) {
-			sent = rte_vhost_enqueue_burst(vp->vid, VHOST_RXQ, pkts, n);
-		} else {
-			for (uint16_t i = 0; i < n; i++)
-				rte_mbuf_refcnt_update(pkts[i], 1);
-			sent = rte_eth_tx_burst(vp->port, 0, pkts, n);
-			for (uint16_t i = sent; i < n; i++)
-				rte_mbuf_refcnt_update(pkts[i], -1);
-		}
-	}
-	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < sent; i++)
-		bytes += rte_pktmbuf_pkt_len(pkts[i]);
-	v->ctr[FN_VC_rx_packets] += sent;
-	v->ctr[FN_VC_rx_bytes] += bytes;
-	v->ctr[FN_VC_rx_drop_guest_full] += n - sent;
-	return sent;
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "fairnic_rxq",
+		.size = sizeof(struct rxq_field),
+		.align = __alignof__(struct rxq_field),
+	};
+	rxq_off = rte_mbuf_dynfield_register(&desc);
+	return rxq_off < 0 ? -1 : 0;
 }
 
-/* Deliver one frame to every admitted member of a flood. */
-static void
+/* ---- receive queues ----------------------------------------------------- */
+
+/* Frames dropped while draining are freed together at the end. */
+struct drops {
+	uint16_t n;
+	struct rte_mbuf *m[RX_DRAIN * FND_BURST * 2];
+};
+
+static inline void
+drop(struct drops *d, struct rte_mbuf *m)
+{
+	if (d->n == RTE_DIM(d->m)) {
+		rte_pktmbuf_free_bulk(d->m, d->n);
+		d->n = 0;
+	}
+	d->m[d->n++] = m;
+}
+
+/*
+ * Offer frame m to vNIC id's receive queue. @return true when it was
+ * queued (the queue owns it); false when it was refused and counted (the
+ * caller still owns m).
+ */
+static bool
+rxq_offer(uint32_t id, struct rte_mbuf *m, uint64_t now)
+{
+	struct fnd_vport *vp = &fnd.vports[id];
+	if (!vp->ready) {
+		fnd.sw->vnics[id].ctr[FN_VC_rx_drop_not_connected]++;
+		return false;
+	}
+	if (!fn_switch_rx_enqueue(fnd.sw, id, rte_pktmbuf_pkt_len(m), now))
+		return false;
+	struct rxq_field *f = rxf(m);
+	f->next = NULL;
+	f->arrival = now;
+	if (vp->rxq_head == NULL) {
+		vp->rxq_head = m;
+		vp->rxq_head_ts = now;
+	} else {
+		rxf(vp->rxq_tail)->next = m;
+	}
+	vp->rxq_tail = m;
+	return true;
+}
+
+static inline struct rte_mbuf *
+rxq_pop(struct fnd_vport *vp)
+{
+	struct rte_mbuf *m = vp->rxq_head;
+	vp->rxq_head = rxf(m)->next;
+	if (vp->rxq_head != NULL)
+		vp->rxq_head_ts = rxf(vp->rxq_head)->arrival;
+	return m;
+}
+
+/*
+ * One frame to every member of a flood (from the wire: from =
+ * FN_VNIC_NONE). The first member that takes it gets m itself, the others
+ * clones sharing its data. @return true when some member kept m.
+ */
+static bool
 flood(uint32_t head, uint32_t from, struct rte_mbuf *m, uint64_t now)
 {
 	struct fn_switch *sw = fnd.sw;
+	bool kept = false;
 	for (uint32_t id = fn_switch_flood_first(sw, head, from);
 	     id != FN_VNIC_NONE; id = fn_switch_flood_next(sw, id, from)) {
-		if (fn_switch_rx_admit(sw, id, rte_pktmbuf_pkt_len(m), now))
-			vnic_deliver(id, &m, 1);
-	}
-}
-
-/*
- * Pass 2 of a burst: hand pkts[i] to vNIC dst[i] (FN_VNIC_NONE: skip), one
- * enqueue per destination, order kept within each. Consumes dst[].
- */
-static void
-deliver_grouped(struct rte_mbuf **pkts, uint32_t *dst, uint16_t n)
-{
-	struct rte_mbuf *group[FND_BURST];
-
-	for (uint16_t i = 0; i < n; i++) {
-		uint32_t id = dst[i];
-		if (id == FN_VNIC_NONE)
+		struct rte_mbuf *c = m;
+		if (kept && (c = rte_pktmbuf_clone(m, fnd.pool)) == NULL) {
+			sw->vnics[id].ctr[FN_VC_rx_drop_pool]++;
 			continue;
-		uint16_t k = 0;
-		for (uint16_t j = i; j < n; j++) {
-			if (dst[j] == id) {
-				group[k++] = pkts[j];
-				dst[j] = FN_VNIC_NONE;
-			}
 		}
-		vnic_deliver(id, group, k);
+		if (rxq_offer(id, c, now))
+			kept = true;
+		else if (c != m)
+			rte_pktmbuf_free(c);
 	}
+	return kept;
 }
+
+void
+fnd_dp_vnic_flush(uint32_t id)
+{
+	struct fnd_vport *vp = &fnd.vports[id];
+	while (vp->rxq_head != NULL) {
+		struct rte_mbuf *m = rxq_pop(vp);
+		fn_switch_rx_discard(fnd.sw, id, rte_pktmbuf_pkt_len(m),
+				     FN_VC_rx_drop_not_connected);
+		rte_pktmbuf_free(m);
+	}
+	vp->rxq_tail = NULL;
+	fn_switch_rx_queue_empty(fnd.sw, id);
+}
+
+uint64_t
+fnd_dp_rx_sojourn(uint32_t id, uint64_t now)
+{
+	const struct fnd_vport *vp = &fnd.vports[id];
+	uint64_t ts = vp->rxq_head_ts;
+	if (fnd.sw->vnics[id].rxq.held == 0 || ts > now)
+		return 0;
+	return now - ts;
+}
+
+/* ---- uplink receive: drain and classify ---------------------------------- */
 
 /* Remove the 802.1Q tag in place: the MACs move 4 bytes up. */
 static inline void
@@ -145,87 +217,199 @@ kernel_frame_fixup(struct fnd_uplink *up, uint16_t u, struct rte_mbuf *m)
 	return false;
 }
 
-static void
-poll_uplink(uint16_t u, uint64_t now)
+/* Classify one frame from uplink u and queue it, or drop it. */
+static inline void
+rx_one(struct fnd_uplink *up, uint16_t u, struct rte_mbuf *m, uint64_t now,
+       struct drops *d)
 {
-	struct fn_switch *sw = fnd.sw;
+	uint32_t target;
+	bool strip;
+
+	if (up->csum_fix && kernel_frame_fixup(up, u, m)) {
+		drop(d, m);
+		return;
+	}
+	enum fn_verdict vd = fn_switch_rx_classify(fnd.sw, u, mdata(m),
+						   rte_pktmbuf_pkt_len(m), &target, &strip);
+	if (vd == FN_DROP) {
+		drop(d, m);
+		return;
+	}
+	if (strip)
+		vlan_strip(m);
+	bool kept = vd == FN_FLOOD ? flood(target, FN_VNIC_NONE, m, now)
+				   : rxq_offer(target, m, now);
+	if (!kept)
+		drop(d, m);
+}
+
+/* @return frames read; *full: the port had more than RX_DRAIN bursts. */
+static uint32_t
+rx_drain(uint16_t u, uint64_t now, struct drops *d, bool *full)
+{
 	struct fnd_uplink *up = &fnd.uplinks[u];
 	struct rte_mbuf *pkts[FND_BURST];
-	uint32_t dst[FND_BURST];
-	uint16_t n = rte_eth_rx_burst(up->port, 0, pkts, FND_BURST);
+	uint32_t total = 0;
 
-	if (n == 0)
-		return;
-	for (uint16_t i = 0; i < n && i < 4; i++)
-		rte_prefetch0(mdata(pkts[i]));
-	/* Pass 1: a destination (or a drop) for every frame. */
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		uint32_t target;
-		bool strip;
-		if (i + 4 < n)
-			rte_prefetch0(mdata(pkts[i + 4]));
-		dst[i] = FN_VNIC_NONE;
-		if (up->csum_fix && kernel_frame_fixup(up, u, m))
-			continue;
-		enum fn_verdict vd = fn_switch_rx_classify(
-			sw, u, mdata(m), rte_pktmbuf_pkt_len(m), &target, &strip);
-		if (vd == FN_DROP)
-			continue;
-		if (strip)
-			vlan_strip(m);
-		if (vd == FN_FLOOD)
-			flood(target, FN_VNIC_NONE, m, now);
-		else if (fn_switch_rx_admit(sw, target, rte_pktmbuf_pkt_len(m), now))
-			dst[i] = target;
+	for (int b = 0; b < RX_DRAIN; b++) {
+		uint16_t n = rte_eth_rx_burst(up->port, 0, pkts, FND_BURST);
+		for (uint16_t i = 0; i < n && i < 4; i++)
+			rte_prefetch0(mdata(pkts[i]));
+		for (uint16_t i = 0; i < n; i++) {
+			if (i + 4 < n)
+				rte_prefetch0(mdata(pkts[i + 4]));
+			rx_one(up, u, pkts[i], now, d);
+		}
+		total += n;
+		if (n < FND_BURST)
+			return total;
 	}
-	deliver_grouped(pkts, dst, n);
-	rte_pktmbuf_free_bulk(pkts, n);
+	*full = true;
+	return total;
 }
 
-/* A frame the sender's counters took as forwarded did not make it to the
- * wire: it moves from tx_packets to tx_drop_uplink_full, so that it is in
- * exactly one counter. (A broadcast already copied to local vNICs counts
- * as dropped too: it did not reach everyone it was for.) */
-static void
-uplink_drop(uint32_t id, uint16_t u, struct rte_mbuf *m)
+/* ---- delivery into guests ------------------------------------------------- */
+
+/*
+ * Copy n frames into vNIC id's guest; frames the guest's ring cannot take
+ * are dropped and counted. Consumes the frames. @return frames delivered
+ * (*bytes their size).
+ */
+static uint16_t
+guest_deliver(uint32_t id, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
 {
+	struct fnd_vport *vp = &fnd.vports[id];
 	struct fn_vnic *v = &fnd.sw->vnics[id];
-	v->ctr[FN_VC_tx_drop_uplink_full]++;
-	v->ctr[FN_VC_tx_packets]--;
-	v->ctr[FN_VC_tx_bytes] -= rte_pktmbuf_pkt_len(m);
-	fnd.sw->uplink_ctr[u][FN_UC_tx_drop_full]++;
-	rte_pktmbuf_free(m);
+	uint16_t sent;
+
+	*bytes = 0;
+	if (vp->type == FN_BACKEND_VHOST_USER) {
+		sent = rte_vhost_enqueue_burst(vp->vid, VHOST_RXQ, pkts, n);
+		for (uint16_t i = 0; i < sent; i++)
+			*bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		rte_pktmbuf_free_bulk(pkts, n);         /* vhost copied them */
+	} else {
+		for (uint16_t i = 0; i < n; i++)        /* before the PMD frees them */
+			*bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		sent = rte_eth_tx_burst(vp->port, 0, pkts, n);
+		for (uint16_t i = sent; i < n; i++)
+			*bytes -= rte_pktmbuf_pkt_len(pkts[i]);
+		if (sent < n)
+			rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+	}
+	v->ctr[FN_VC_rx_packets] += sent;
+	v->ctr[FN_VC_rx_bytes] += *bytes;
+	v->ctr[FN_VC_rx_drop_guest_full] += n - sent;
+	return sent;
 }
 
-/* Send what is queued for an uplink; whatever the PMD refuses after a few
- * tries is counted against the uplink and the vNIC that sent it. */
+/*
+ * Serve vNIC id: up to `budget` frames leave its queue through CoDel, and
+ * the survivors are copied into the guest. *empty: the queue ran dry.
+ * @return frames delivered (*bytes their size).
+ */
+static uint32_t
+rxq_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
+	  bool *empty)
+{
+	struct fnd_vport *vp = &fnd.vports[id];
+	struct rte_mbuf *pkts[FND_BURST], *gone[FND_BURST];
+	uint16_t n = 0, n_gone = 0;
+
+	*bytes = 0;
+	if (!vp->ready) {
+		fnd_dp_vnic_flush(id);      /* the guest left: nobody to wait for */
+		*empty = true;
+		return 0;
+	}
+	while (n < budget && vp->rxq_head != NULL) {
+		struct rte_mbuf *m = rxq_pop(vp);
+		uint64_t at = rxf(m)->arrival;
+		if (fn_switch_rx_dequeue(fnd.sw, id, rte_pktmbuf_pkt_len(m), now,
+					 now > at ? now - at : 0)) {
+			pkts[n++] = m;
+			continue;
+		}
+		gone[n_gone++] = m;
+		if (n_gone == RTE_DIM(gone)) {
+			rte_pktmbuf_free_bulk(gone, n_gone);
+			n_gone = 0;
+		}
+	}
+	if (n_gone)
+		rte_pktmbuf_free_bulk(gone, n_gone);
+	*empty = vp->rxq_head == NULL;
+	if (*empty)
+		vp->rxq_tail = NULL;
+	return n ? guest_deliver(id, pkts, n, bytes) : 0;
+}
+
+/*
+ * Spend up to *work frames of delivery on scheduler k's queues: guarantees
+ * first, then weights, within ceilings and the uplink's rx-rate. Passes
+ * repeat while they deliver; one cut short resumes in the next round.
+ */
 static void
+rx_deliver(uint32_t k, uint64_t now, uint32_t *work)
+{
+	struct fn_sched *s = &fnd.sw->rx_sched[k];
+	uint32_t id, budget, served = 1;
+
+	while (*work > 0 && s->n_members > 0 && served > 0) {
+		served = 0;
+		fn_sched_begin(s, now);
+		while (*work > 0 && (id = fn_sched_next(s, &budget)) != FN_SCHED_NONE) {
+			uint64_t bytes;
+			bool empty;
+			if (budget > *work)
+				budget = *work;
+			uint32_t n = rxq_serve(id, budget, now, &bytes, &empty);
+			uint32_t cost = n ? n : 1;      /* a visit is work too */
+			*work = cost >= *work ? 0 : *work - cost;
+			served += n;
+			fn_sched_done(s, id, n, bytes, empty);
+			if (empty)
+				fn_switch_rx_queue_empty(fnd.sw, id);
+		}
+	}
+}
+
+/* ---- transmit ------------------------------------------------------------- */
+
+/*
+ * Hand what is queued for an uplink to its port. What the port does not
+ * take stays queued, in order: nothing is dropped because the wire is busy.
+ * @return free slots in the queue.
+ */
+static uint16_t
 uplink_flush(struct fnd_uplink *up, uint16_t u)
 {
-	uint16_t n = up->n_pending, done = 0;
+	uint16_t n = up->n_pending;
 	uint64_t *uc = fnd.sw->uplink_ctr[u];
 
-	for (int t = 0; t < TX_RETRIES && done < n; t++)
-		done += rte_eth_tx_burst(up->port, 0, up->pending + done, n - done);
+	if (n == 0)
+		return FND_PENDING;
+	uint16_t done = rte_eth_tx_burst(up->port, 0, up->pending, n);
 	for (uint16_t i = 0; i < done; i++)
 		uc[FN_UC_tx_bytes] += rte_pktmbuf_pkt_len(up->pending[i]);
 	uc[FN_UC_tx_packets] += done;
-	for (uint16_t i = done; i < n; i++)
-		uplink_drop(up->pending_src[i], u, up->pending[i]);
-	up->n_pending = 0;
+	if (done < n)
+		memmove(up->pending, up->pending + done, (n - done) * sizeof(up->pending[0]));
+	up->n_pending = n - done;
+	return FND_PENDING - up->n_pending;
 }
 
-/* Queue a guest's frame for its uplink, adding the vNIC's VLAN tag. */
+/* Queue a guest's frame for its uplink (there is room: the scheduler only
+ * serves a guest while there is), adding the vNIC's VLAN tag. */
 static void
 uplink_queue(uint32_t id, struct rte_mbuf *m)
 {
-	const struct fn_vnic *v = &fnd.sw->vnics[id];
+	struct fn_vnic *v = &fnd.sw->vnics[id];
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 	struct fnd_uplink *up = &fnd.uplinks[v->uplink];
 
 	if (v->vlan != FN_VLAN_NONE) {
-		/* A shared mbuf (flooded to tap vNICs too) must not change. */
+		/* Shared data (a flood queued for local vNICs too) must not change. */
 		if (rte_mbuf_refcnt_read(m) > 1) {
 			struct rte_mbuf *c = rte_pktmbuf_copy(m, fnd.pool, 0, UINT32_MAX);
 			rte_pktmbuf_free(m);
@@ -234,106 +418,201 @@ uplink_queue(uint32_t id, struct rte_mbuf *m)
 		if (m != NULL)
 			m->vlan_tci = v->vlan;
 		if (m == NULL || rte_vlan_insert(&m) != 0) {
-			/* m's length is gone with it: count the bytes as they were */
-			fnd.sw->vnics[id].ctr[FN_VC_tx_drop_uplink_full]++;
-			fnd.sw->vnics[id].ctr[FN_VC_tx_packets]--;
-			fnd.sw->vnics[id].ctr[FN_VC_tx_bytes] -= len;
+			/* no buffer for the tag: m's length is gone with it */
+			v->ctr[FN_VC_tx_drop_uplink_full]++;
+			v->ctr[FN_VC_tx_packets]--;
+			v->ctr[FN_VC_tx_bytes] -= len;
 			fnd.sw->uplink_ctr[v->uplink][FN_UC_tx_drop_full]++;
 			rte_pktmbuf_free(m);
 			return;
 		}
 	}
-	up->pending_src[up->n_pending] = id;
 	up->pending[up->n_pending++] = m;
-	if (up->n_pending == RTE_DIM(up->pending))
-		uplink_flush(up, v->uplink);
 }
 
-static void
-poll_vnic(uint32_t id, uint64_t now)
+/*
+ * Take up to `budget` frames from vNIC id's guest and forward them.
+ * @return frames taken; *bytes their size, *local_bytes those that stayed
+ * on this host (not sent over the uplink).
+ */
+static uint32_t
+tx_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
+	 uint64_t *local_bytes)
 {
 	struct fn_switch *sw = fnd.sw;
 	struct fnd_vport *vp = &fnd.vports[id];
 	struct fn_vnic *v = &sw->vnics[id];
-	struct rte_mbuf *pkts[FND_BURST];
-	uint16_t n;
+	struct rte_mbuf *pkts[FND_BURST], *gone[FND_BURST];
+	uint16_t n, n_gone = 0;
 
-	uint32_t budget = FND_BURST;   /* interim: the tx scheduler comes next */
+	*bytes = *local_bytes = 0;
 	if (vp->type == FN_BACKEND_VHOST_USER)
 		n = rte_vhost_dequeue_burst(vp->vid, VHOST_TXQ, fnd.pool, pkts,
 					    (uint16_t)budget);
 	else
 		n = rte_eth_rx_burst(vp->port, 0, pkts, (uint16_t)budget);
-	if (n == 0)
-		return;
 
-	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < n; i++)
-		bytes += rte_pktmbuf_pkt_len(pkts[i]);
-
-	/* Frames for local vNICs are gathered and delivered per destination
-	 * after the loop; the rest are consumed (queued or freed) here. */
-	struct rte_mbuf *local[FND_BURST];
-	uint32_t local_dst[FND_BURST];
-	uint16_t n_local = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = rte_pktmbuf_pkt_len(m), target;
+		*bytes += len;
 		/* Frames come from a guest: a chained mbuf would make the
 		 * header check read garbage, so linearize first. */
 		if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) {
 			v->ctr[FN_VC_tx_drop_malformed]++;
-			rte_pktmbuf_free(m);
+			gone[n_gone++] = m;
 			continue;
 		}
 		enum fn_verdict vd = fn_switch_tx_classify(sw, id, mdata(m), len, &target);
 		if (vd == FN_DROP) {
-			rte_pktmbuf_free(m);
+			gone[n_gone++] = m;
 			continue;
 		}
-		/* Counted before it is queued: uplink_drop() may take it back. */
 		v->ctr[FN_VC_tx_packets]++;
 		v->ctr[FN_VC_tx_bytes] += len;
 		switch (vd) {
 		case FN_DROP:
 			break;
 		case FN_TO_VNIC:
-			local[n_local] = m;
-			local_dst[n_local++] = fn_switch_rx_admit(sw, target, len, now)
-					       ? target : FN_VNIC_NONE;
-			break;
-		case FN_FLOOD:
-			flood(target, id, m, now);
-			if (v->uplink != FN_UPLINK_NONE)
-				uplink_queue(id, m);
+			*local_bytes += len;
+			if (rxq_offer(target, m, now))
+				local_queued++;
 			else
-				rte_pktmbuf_free(m);
+				gone[n_gone++] = m;
 			break;
+		case FN_FLOOD: {
+			/* local members get clones first; then the uplink */
+			bool kept = flood(target, id, m, now);
+			local_queued += kept;
+			if (v->uplink != FN_UPLINK_NONE) {
+				if (kept)
+					rte_mbuf_refcnt_update(m, 1);
+				uplink_queue(id, m);
+			} else if (!kept) {
+				gone[n_gone++] = m;
+			}
+			break;
+		}
 		case FN_TO_UPLINK:
 			uplink_queue(id, m);
 			break;
 		}
 	}
-	if (n_local) {
-		deliver_grouped(local, local_dst, n_local);
-		rte_pktmbuf_free_bulk(local, n_local);
+	if (n_gone)
+		rte_pktmbuf_free_bulk(gone, n_gone);
+	return n;
+}
+
+/*
+ * Take up to *work frames from scheduler k's guests while the uplink (if
+ * any) has room. Passes repeat while they take frames.
+ */
+static void
+tx_service(uint32_t k, uint64_t now, uint32_t *work)
+{
+	struct fn_sched *s = &fnd.sw->tx_sched[k];
+	struct fnd_uplink *up = k < fnd.n_uplinks ? &fnd.uplinks[k] : NULL;
+	uint32_t id, budget, served = 0;
+
+	if (s->n_members == 0)
+		return;
+	fn_sched_begin(s, now);
+	while (*work > 0) {
+		uint32_t room = FND_BURST;
+		if (up != NULL) {
+			room = FND_PENDING - up->n_pending;
+			if (room < FND_BURST)
+				room = uplink_flush(up, (uint16_t)k);
+			if (room == 0)
+				break;  /* the port is busy: frames wait in the guests */
+		}
+		if ((id = fn_sched_next(s, &budget)) == FN_SCHED_NONE) {
+			if (served == 0)
+				break;
+			served = 0;             /* another pass */
+			fn_sched_begin(s, now);
+			continue;
+		}
+		if (budget > room)
+			budget = room;
+		if (budget > *work)
+			budget = *work;
+		uint64_t bytes, local_bytes;
+		uint32_t n = tx_serve(id, budget, now, &bytes, &local_bytes);
+		fn_sched_done(s, id, n, bytes, n < budget);
+		if (local_bytes)
+			fn_sched_refund(s, local_bytes);
+		served += n;
+		uint32_t cost = n ? n : 1;
+		*work = cost >= *work ? 0 : *work - cost;
 	}
 }
+
+void
+fnd_dp_vnic_ready(uint32_t id, bool ready)
+{
+	fnd.vports[id].ready = ready;
+	fn_switch_vnic_ready(fnd.sw, id, ready);
+}
+
+/*
+ * The round's work, in frames, so that neither direction starves the
+ * other when the core is the bottleneck: each direction may do a burst per
+ * flow with something to do, and as much as the other direction did.
+ * Delivery may copy everything the drain read while the ports keep up.
+ * When a port holds more than a round's drain (the core is saturated),
+ * delivery's share of the drained frames shrinks (by 1/8 per such round,
+ * down to 1/4) and grows back slowly once the drain keeps up: the core
+ * then goes to draining, so the receive queues, not the shared wire rings,
+ * take the excess, and the schedulers' guarantees and weights decide who
+ * loses it.
+ */
+#define SHARE_ONE 1024
+#define SHARE_MIN (SHARE_ONE / 4)
 
 int
 fnd_dp_worker(void *arg)
 {
 	(void)arg;
+	struct fn_switch *sw = fnd.sw;
+	const uint32_t local = sw->max_uplinks;
+	static struct drops d;
+	uint32_t share = SHARE_ONE;     /* of what was drained, what to deliver */
+
 	while (!fnd.quit) {
 		rte_ticketlock_lock(&fnd.round);
 		uint64_t now = rte_rdtsc();
-		for (uint16_t u = 0; u < fnd.n_uplinks; u++)
-			poll_uplink(u, now);
-		for (uint32_t i = 0; i < fnd.n_active; i++) {
-			uint32_t id = fnd.active[i];
-			if (fnd.vports[id].ready)
-				poll_vnic(id, now);
+		uint32_t drained = 0, awake_rx = sw->rx_sched[local].n_members,
+			 awake_tx = sw->tx_sched[local].n_members;
+		bool full = false;
+		for (uint16_t u = 0; u < fnd.n_uplinks; u++) {
+			drained += rx_drain(u, now, &d, &full);
+			awake_rx += sw->rx_sched[u].n_members;
+			awake_tx += sw->tx_sched[u].n_members;
 		}
+		if (d.n) {
+			rte_pktmbuf_free_bulk(d.m, d.n);
+			d.n = 0;
+		}
+		/* saturated: shift the core from copying to draining */
+		share = full ? (share * 7 / 8 > SHARE_MIN ? share * 7 / 8 : SHARE_MIN)
+			     : (share + 4 < SHARE_ONE ? share + 4 : SHARE_ONE);
+		uint32_t rx_work = (uint32_t)(((uint64_t)drained * share) / SHARE_ONE);
+		if (rx_work < awake_rx * FND_BURST)
+			rx_work = awake_rx * FND_BURST;
+		uint32_t tx_work = awake_tx * FND_BURST;
+		if (tx_work < rx_work)
+			tx_work = rx_work;
+		local_queued = 0;
+		for (uint32_t k = 0; k < fnd.n_uplinks && tx_work; k++)
+			tx_service(k, now, &tx_work);
+		if (tx_work)
+			tx_service(local, now, &tx_work);
+		rx_work += local_queued;    /* what the guests sent each other */
+		for (uint32_t k = 0; k < fnd.n_uplinks && rx_work; k++)
+			rx_deliver(k, now, &rx_work);
+		if (rx_work)
+			rx_deliver(local, now, &rx_work);
 		for (uint16_t u = 0; u < fnd.n_uplinks; u++)
 			if (fnd.uplinks[u].n_pending)
 				uplink_flush(&fnd.uplinks[u], u);

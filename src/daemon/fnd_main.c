@@ -292,6 +292,16 @@ run(const struct opts *o, int eal_argc, char **eal_argv)
 		rc = 1;
 		goto free;
 	}
+	/* Receive queues share the pool; kept back from them: every uplink's
+	 * receive ring and transmit queue, the mempool's per-lcore caches, and
+	 * a round's bursts in flight. */
+	uint32_t system = (uint32_t)o->n_uplinks * (FND_RING_SIZE + FND_PENDING) +
+			  rte_lcore_count() * 256 * 3 / 2 + 4 * FND_BURST * 16;
+	if (fnd_dp_init() != 0 ||
+	    fn_switch_buffers(fnd.sw, o->mbufs, system < o->mbufs / 2 ? system : o->mbufs / 2) != 0) {
+		fprintf(stderr, "fairnicd: cannot set up the receive queues\n");
+		goto out;
+	}
 	if (setup_uplinks(o) != 0)
 		goto out;
 	if (o->config != NULL && fnd_ctl_run_config(o->config) != 0)

@@ -12,7 +12,6 @@
 #include <rte_ethdev.h>
 #include "fnd.h"
 
-#define RING_SIZE 1024
 
 int
 fnd_port_probe(const char *devargs, uint16_t *port, char *err, size_t len)
@@ -47,7 +46,7 @@ fnd_port_start(uint16_t port, struct rte_mempool *pool, char *err, size_t len)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
-	uint16_t nrx = RING_SIZE, ntx = RING_SIZE;
+	uint16_t nrx = FND_RING_SIZE, ntx = FND_RING_SIZE;
 	int rc;
 
 	if ((rc = rte_eth_dev_info_get(port, &info)) != 0)

@@ -58,7 +58,7 @@ on_new_device(int vid)
 	int32_t id = fnd_vport_find(FN_BACKEND_VHOST_USER, path);
 	if (id >= 0) {
 		fnd.vports[id].vid = vid;
-		fnd.vports[id].ready = true;
+		fnd_dp_vnic_ready((uint32_t)id, true);
 		fnd.vid_vnic[vid] = id;
 		rc = 0;
 	}
@@ -76,7 +76,8 @@ on_destroy_device(int vid)
 	rte_ticketlock_lock(&fnd.round);
 	int32_t id = fnd.vid_vnic[vid];
 	if (id >= 0 && fnd.vports[id].vid == vid) {
-		fnd.vports[id].ready = false;
+		fnd_dp_vnic_ready((uint32_t)id, false);
+		fnd_dp_vnic_flush((uint32_t)id);   /* counted: no guest connected */
 		fnd.vports[id].vid = -1;
 	}
 	fnd.vid_vnic[vid] = -1;

@@ -97,12 +97,15 @@ def test_arp_broadcast_stays_in_its_vlan(daemon, traffic):
 # with the test itself, and a sender that stalls longer than the burst would
 # leave credit unused (that is the limiter working, not failing). The
 # default bursts are checked exactly in the unit tests.
+@pytest.mark.parametrize("police", ["off", "on"])
 @pytest.mark.parametrize("limit", [("rx-pps", "20000", "rx-pps-burst", "1000"),
                                    ("rx-rate", "40mbit", "rx-burst", "250000b")])
-def test_receive_limit_holds_a_flood(setup, limit):
+def test_receive_limit_holds_a_flood(setup, limit, police):
+    """Shaped (the default) or policed, a flood gets exactly the limit; the
+    excess is dropped at the queue (shaping) or at arrival (policing)."""
     d, t = setup
     key, val, bkey, bval = limit
-    d.ctl.ok("vnic", "set", "vm1", key, val, bkey, bval)
+    d.ctl.ok("vnic", "set", "vm1", key, val, bkey, bval, "rx-police", police)
     r = t.ok(f"run ms=1500 warmup=300 tx=wire:dst={VM[1]}:src={WIRE}:len=500 rx=v1")
     offered = r["tx"]["wire"]["pps"]
     got = r["rx"]["v1"]
@@ -115,7 +118,11 @@ def test_receive_limit_holds_a_flood(setup, limit):
     assert offered > 5 * target, f"flood too weak to test the limit: {offered} pps"
     assert abs(measured - target) / target < 0.05, f"{measured} pps vs limit {target}"
     s = d.ctl.vnic_stats("vm1")
-    assert s["rx_drop_rate"] > 0
+    shaped = s["rx_drop_queue_limit"] + s["rx_drop_aqm"] + s["rx_drop_pool"]
+    if police == "on":
+        assert s["rx_drop_rate"] > 0 and shaped == 0, s
+    else:
+        assert s["rx_drop_rate"] == 0 and shaped > 0, s
 
 
 def test_transmit_shaping_by_backpressure(setup):
@@ -263,7 +270,8 @@ def test_live_changes_do_not_disturb_others(setup):
     u = d.ctl.uplink_stats("up0")
     assert sent > 10000
     assert u["rx_packets"] == sent and u["rx_drop_no_vnic"] == 0
-    assert s["rx_packets"] == sent and s["rx_drop_queue_full"] == 0 and s["rx_drop_rate"] == 0
+    assert s["rx_packets"] == sent and s["rx_drop_rate"] == 0 and \
+        all(v == 0 for k, v in s.items() if k.startswith("rx_drop_") and isinstance(v, int)), s
 
 
 def test_limit_change_keeps_queued_frames(setup):
@@ -282,7 +290,7 @@ def test_guest_disconnect_and_reconnect(setup):
     t.ok("port del v1")
     wait_for(lambda: not d.ctl.ok("vnic", "show", "vm1")["vnics"][0]["connected"], 10, "vm1 gone")
     t.ok(f"send wire count=10 dst={VM[1]} src={WIRE}")
-    wait_for(lambda: d.ctl.vnic_stats("vm1")["rx_drop_queue_full"] == 10, 5, "10 counted while away")
+    wait_for(lambda: d.ctl.vnic_stats("vm1")["rx_drop_not_connected"] == 10, 5, "10 counted while away")
     # the others keep being served
     t.ok(f"send wire count=10 dst={VM[2]} src={WIRE}")
     assert t.ok("recv v2 until=10")["packets"] == 10
@@ -352,4 +360,4 @@ def test_limit_change_under_flood(setup):
     assert r["tx"]["wire"]["pps"] > 300000, "flood too weak"
     assert abs(samples["before"] - 10000) / 10000 < 0.1, samples
     assert abs(samples["after"] - 30000) / 30000 < 0.1, samples
-    assert d.ctl.vnic_stats("vm1")["rx_drop_queue_full"] == 0
+    assert d.ctl.vnic_stats("vm1")["rx_drop_guest_full"] == 0
