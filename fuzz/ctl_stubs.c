@@ -30,6 +30,15 @@
  * starting one for a slot not in use, or under the round lock, traps.
  * fnd_now_ms() is a fake clock that moves with stub_tick().
  *
+ * The data plane's hooks that fnd_ctl.c calls (fnd_dp.c) are stubs too:
+ * fnd_dp_vnic_ready() does what the real one does (the vport's ready flag
+ * and the switch's transmit flow); fnd_dp_vnic_flush() too (the queued
+ * frames are discarded through the switch), given that the harness's
+ * traffic queues frames of STUB_FRAME bytes only; both must be called
+ * under the round lock, on a vNIC in use. fnd_dp_rx_sojourn() answers a
+ * made-up wait, STUB_SOJOURN cycles per frame held, so that `stats` can
+ * be checked against it.
+ *
  * The backends are deterministic: adding one whose path or interface name
  * contains "fail", or with gid 4242, fails (with fnd_vhost.c's message,
  * the path quoted as it is), so the rollback of `vnic add` is reached.
@@ -63,6 +72,8 @@ int stub_tap_registered(uint32_t id);
 void stub_tick(void);
 int stub_announce_state(uint32_t id, uint32_t *starts);
 
+#define STUB_FRAME       100    /* bytes of every frame the harness queues */
+#define STUB_SOJOURN     10000  /* cycles of wait per frame queued */
 #define STUB_MAX_SOCKETS 64
 #define STUB_GID_DENIED  4242   /* chown(2) to it fails */
 
@@ -330,6 +341,36 @@ fnd_tap_kernel_drops(const char *ifname, uint64_t out[FND_TAP_DROPS])
 	for (int k = 0; k < FND_TAP_DROPS; k++)
 		out[k] = ticks * (uint64_t)(k + 2) + strlen(ifname);
 	return 0;
+}
+
+/* ---- fnd_dp.c ----------------------------------------------------------- */
+
+void
+fnd_dp_vnic_ready(uint32_t id, bool ready)
+{
+	STUB_CHECK(rte_ticketlock_is_locked(&fnd.round));
+	STUB_CHECK(id < fnd.sw->max_vnics && fnd.sw->vnics[id].in_use);
+	fnd.vports[id].ready = ready;
+	fn_switch_vnic_ready(fnd.sw, id, ready);
+}
+
+void
+fnd_dp_vnic_flush(uint32_t id)
+{
+	STUB_CHECK(rte_ticketlock_is_locked(&fnd.round));
+	STUB_CHECK(id < fnd.sw->max_vnics && fnd.sw->vnics[id].in_use);
+	struct fn_vnic *v = &fnd.sw->vnics[id];
+	STUB_CHECK(v->rxq.bytes == (uint64_t)v->rxq.held * STUB_FRAME);
+	while (v->rxq.held > 0)
+		fn_switch_rx_discard(fnd.sw, id, STUB_FRAME, FN_VC_rx_drop_not_connected);
+	fn_switch_rx_queue_empty(fnd.sw, id);
+}
+
+uint64_t
+fnd_dp_rx_sojourn(uint32_t id, uint64_t now)
+{
+	STUB_CHECK(id < fnd.sw->max_vnics && fnd.sw->vnics[id].in_use);
+	return (uint64_t)fnd.sw->vnics[id].rxq.held * STUB_SOJOURN;
 }
 
 /* ---- DPDK library calls of fnd_ctl.c ------------------------------------ */

@@ -33,7 +33,9 @@
  * Before every request the data plane is played by bumping the counters
  * of every vNIC in use and of both uplinks, and the fake counters kept
  * outside fairnic (ports' and taps' drops, ctl_stubs.c), so that
- * `stats reset` and a wrongly reset counter are visible.
+ * `stats reset` and a wrongly reset counter are visible; and by queueing
+ * a frame (up to 3) for every vNIC with a guest (taps), so that `stats`
+ * shows a queue and `vnic del` must flush it.
  *
  * Checks, after every request:
  *  - the reply: a JSON object with a boolean "ok"; when true, "data" and
@@ -58,7 +60,9 @@
  *  - read-only commands (vnic show, uplink show, stats, help) change
  *    nothing either, and what they return matches the table (stats: the
  *    core's counters, a tap's kernel drops and up0's port drops since the
- *    last reset, null for a tap that cannot be read);
+ *    last reset, null for a tap that cannot be read, the receive queue and
+ *    its head's wait, rates and shares in range; uplink show: the
+ *    capacities and whether tx-rate is auto; help: the topic asked for);
  *  - an accepted command changed only what it names: `vnic add` one free
  *    slot, now holding exactly the configuration asked for (unspecified
  *    keys at their documented defaults, bursts resolved as documented,
@@ -70,8 +74,15 @@
  *    are refused for tap vNICs; `vnic del` one slot; `stats reset [NAME]` counters
  *    and baselines only (zeroed / rebased to the current outside values,
  *    unchanged where those cannot be read);
+ *  - `uplink set` changes the capacities it names (auto: the link speed,
+ *    10G for up0, none for up1), kept in an independent model, and
+ *    nothing else;
  *  - requests that cannot fail do not: del/show/stats/reset of an
  *    existing vNIC, `uplink show`, `help`;
+ *  - admission control, modelled independently (expect_ok()): an `uplink
+ *    set`, or a `vnic set` of only guarantees, weights, rx-police, rx-aqm,
+ *    is accepted exactly when the guarantees stay below their ceilings
+ *    and within the uplink's capacity;
  *  - consistency of the whole state, whatever the reply: the round lock
  *    is free; n_vnics equals the slots in use, in the switch and in the
  *    vports alike; fnd.active[] lists exactly those slots in order; every
@@ -83,7 +94,12 @@
  *    backends registered are exactly those of the vNICs in use (no
  *    socket leaked by a failed add, none left behind by a delete), each
  *    socket with the mode and group its vNIC shows; only vNICs in use are
- *    being announced (a deleted one is forgotten).
+ *    being announced (a deleted one is forgotten); link sharing: no
+ *    guarantee above its ceiling, weights in 1..10000, a queue of at least
+ *    one frame, the data plane's copies (rx-police, rx-aqm, queue limit)
+ *    and the schedulers' flows (guarantee, weight, a tap's transmit flow
+ *    awake) as configured, the guarantees on each uplink within its
+ *    capacity, and the capacities as the model says.
  *
  * A failed check prints the request and what failed, and aborts, which
  * libFuzzer reports as a crash. Replay one with build/fuzz/fuzz_ctl FILE;
@@ -108,6 +124,9 @@
 #define MAX_WORDS 64                     /* fnd_ctl_req.c's limit */
 #define NONE     FN_VNIC_NONE
 #define FIB_SLOTS 64                     /* fn_fib_create(2 * NV) */
+#define STUB_FRAME   100                 /* ctl_stubs.c: bytes per queued frame */
+#define STUB_SOJOURN 10000               /* ctl_stubs.c: cycles per frame queued */
+#define LINK_UP0 UINT64_C(10000000000)   /* ctl_stubs.c: up0's 10G; up1 has none */
 
 /* ctl_stubs.c */
 void stub_reset(void);
@@ -119,6 +138,10 @@ uint32_t stub_tap_count(void);
 int stub_tap_registered(uint32_t id);
 void stub_tick(void);
 int stub_announce_state(uint32_t id, uint32_t *starts);
+/* fnd_ctl.c, not in fnd.h: fnd_main.c's call after setting up the uplinks,
+ * and the harness's own reset of what fnd_ctl.c keeps between commands. */
+void fnd_ctl_uplink_defaults(void);
+void fnd_ctl_forget(void);
 
 /* The request being run, printed when a check fails. */
 static const char *cur_line;
@@ -154,6 +177,19 @@ fail(const char *file, int line, const char *what)
 	} while (0)
 
 /* ---- the daemon --------------------------------------------------------- */
+
+/* The harness's model of the uplinks' capacities (README, "Uplinks"):
+ * rx-rate 0 (unlimited) and tx-rate auto = the link speed until set. */
+static struct {
+	uint64_t rx, tx;
+	bool tx_auto;
+} model_up[NU];
+
+static uint64_t
+link_speed(int u)
+{
+	return u == 0 ? LINK_UP0 : 0;   /* ctl_stubs.c: up1's link cannot be read */
+}
 
 /* Run one command at set-up; it must succeed. */
 static void
@@ -199,6 +235,11 @@ daemon_init(unsigned level, bool alt)
 	fnd.vhost_mode = alt ? 0600 : 0660;
 	snprintf(fnd.vhost_group, sizeof(fnd.vhost_group), "%s",
 		 alt ? "fairnic" : "");
+	/* As fnd_main.c: the link speeds before --config. */
+	fnd_ctl_forget();
+	fnd_ctl_uplink_defaults();
+	for (int u = 0; u < NU; u++)
+		model_up[u].rx = 0, model_up[u].tx = link_speed(u), model_up[u].tx_auto = true;
 	if (level == 0)
 		return;
 	setup_cmd("vnic add a mac 52:54:00:00:00:01 vhost-user /tmp/fn-a.sock");
@@ -206,7 +247,7 @@ daemon_init(unsigned level, bool alt)
 		  "rx-rate 10mbit tx-pps 1000");
 	setup_cmd("vnic add c mac 52:54:00:00:00:01 vhost-user /tmp/fn-c.sock "
 		  "vlan 100 local off rx-pps 24000 tx-rate 1gbit tx-burst 64kb "
-		  "mode 0600 group kvm");
+		  "mode 0600 group kvm tx-min 300mbit rx-weight 3 rx-aqm tail");
 	if (level == 1)
 		return;
 	for (unsigned i = 3; i < NV - 1; i++) {
@@ -230,14 +271,20 @@ daemon_fini(void)
 	stub_reset();
 }
 
-/* The data plane's part: counters move between two requests. */
+/* The data plane's part: counters move between two requests, and a
+ * frame of STUB_FRAME bytes waits in the receive queue of every vNIC with
+ * a guest (up to 3; nothing is delivered). */
 static void
 traffic(void)
 {
-	for (uint32_t i = 0; i < NV; i++)
-		if (fnd.sw->vnics[i].in_use)
-			for (int k = 0; k < FN_VC_MAX; k++)
-				fnd.sw->vnics[i].ctr[k] += 1 + (uint64_t)k + i;
+	for (uint32_t i = 0; i < NV; i++) {
+		if (!fnd.sw->vnics[i].in_use)
+			continue;
+		for (int k = 0; k < FN_VC_MAX; k++)
+			fnd.sw->vnics[i].ctr[k] += 1 + (uint64_t)k + i;
+		if (fnd.vports[i].ready && fnd.sw->vnics[i].rxq.held < 3)
+			fn_switch_rx_enqueue(fnd.sw, i, STUB_FRAME, 0);
+	}
 	for (int u = 0; u < NU; u++)
 		for (int k = 0; k < FN_UC_MAX; k++)
 			fnd.sw->uplink_ctr[u][k] += 1 + (uint64_t)k;
@@ -256,7 +303,7 @@ struct vsnap {
 	bool local;
 	uint32_t dom_next, dom_prev;
 	struct fn_vnic_limits lim;
-	struct fn_tb tb[4];
+	struct fn_tb tb[2];
 	uint64_t ctr[FN_VC_MAX];
 	uint32_t fib;                   /* lookup of (uplink, vlan, mac) */
 	int announcing;                 /* stub_announce_state() */
@@ -273,6 +320,7 @@ struct snap {
 	struct vsnap v[NV];
 	uint64_t uctr[NU][FN_UC_MAX];
 	uint64_t ubase[NU][FND_PORT_DROPS];     /* fnd.uplinks[].drops_base */
+	uint64_t rx_cap[NU], tx_cap[NU];        /* the uplinks' capacities */
 	uint32_t fib_count;
 	struct fn_fib_slot fib[FIB_SLOTS];
 	uint32_t n_vhost, n_tap;
@@ -309,8 +357,6 @@ snap_take(struct snap *s)
 		t->lim = v->lim;
 		t->tb[0] = v->rx_bits;
 		t->tb[1] = v->rx_pkts;
-		t->tb[2] = v->tx_bits;
-		t->tb[3] = v->tx_pkts;
 		memcpy(t->ctr, v->ctr, sizeof(t->ctr));
 		t->fib = fn_fib_lookup(sw->fib, v->conf.uplink, v->conf.vlan,
 				       v->conf.mac);
@@ -319,8 +365,11 @@ snap_take(struct snap *s)
 			  : -1;
 	}
 	memcpy(s->uctr, sw->uplink_ctr, sizeof(s->uctr));
-	for (int u = 0; u < NU; u++)
+	for (int u = 0; u < NU; u++) {
 		memcpy(s->ubase[u], fnd.uplinks[u].drops_base, sizeof(s->ubase[u]));
+		s->rx_cap[u] = sw->rx_cap[u];
+		s->tx_cap[u] = sw->tx_cap[u];
+	}
 	s->fib_count = sw->fib->count;
 	memcpy(s->fib, sw->fib->slots, (sw->fib->mask + 1) * sizeof(s->fib[0]));
 	s->n_vhost = stub_vhost_count();
@@ -357,7 +406,11 @@ conf_eq(const struct fn_vnic_conf *a, const struct fn_vnic_conf *b)
 	       a->rx_rate == b->rx_rate && a->rx_burst == b->rx_burst &&
 	       a->rx_pps == b->rx_pps && a->rx_pps_burst == b->rx_pps_burst &&
 	       a->tx_rate == b->tx_rate && a->tx_burst == b->tx_burst &&
-	       a->tx_pps == b->tx_pps && a->tx_pps_burst == b->tx_pps_burst;
+	       a->tx_pps == b->tx_pps && a->tx_pps_burst == b->tx_pps_burst &&
+	       a->rx_min == b->rx_min && a->tx_min == b->tx_min &&
+	       a->rx_weight == b->rx_weight && a->tx_weight == b->tx_weight &&
+	       a->rx_queue == b->rx_queue && a->rx_police == b->rx_police &&
+	       a->rx_aqm == b->rx_aqm;
 }
 
 static bool
@@ -371,9 +424,7 @@ static bool
 lim_eq(const struct fn_vnic_limits *a, const struct fn_vnic_limits *b)
 {
 	return prof_eq(&a->rx_bits, &b->rx_bits) &&
-	       prof_eq(&a->rx_pkts, &b->rx_pkts) &&
-	       prof_eq(&a->tx_bits, &b->tx_bits) &&
-	       prof_eq(&a->tx_pkts, &b->tx_pkts);
+	       prof_eq(&a->rx_pkts, &b->rx_pkts);
 }
 
 /* What check_same() may skip. */
@@ -381,6 +432,7 @@ lim_eq(const struct fn_vnic_limits *a, const struct fn_vnic_limits *b)
 #define SAME_NO_CTR   1   /* counters and their baselines (stats reset) */
 #define SAME_NO_FIB   2   /* fib map and domain links (vnic set) */
 #define SAME_NO_TABLE 4   /* n_vnics, active[], backends too (add, del) */
+#define SAME_NO_CAP   8   /* the uplinks' capacities (uplink set) */
 
 /* Everything in `a` is in `b`, but slot `skip` and what `flags` allow. */
 static void
@@ -403,7 +455,7 @@ check_same(const struct snap *a, const struct snap *b, uint32_t skip, int flags)
 		CHECK_SLOT(x->mac == y->mac && x->uplink == y->uplink &&
 			   x->vlan == y->vlan && x->local == y->local, i);
 		CHECK_SLOT(lim_eq(&x->lim, &y->lim), i);
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < 2; k++)
 			CHECK_SLOT(x->tb[k].tokens == y->tb[k].tokens &&
 				   x->tb[k].last == y->tb[k].last, i);
 		CHECK_SLOT(x->fib == y->fib, i);
@@ -423,6 +475,9 @@ check_same(const struct snap *a, const struct snap *b, uint32_t skip, int flags)
 		CHECK(memcmp(a->ubase, b->ubase, sizeof(a->ubase)) == 0);
 	}
 	CHECK(a->n_uplinks == b->n_uplinks && a->pool == b->pool);
+	if (!(flags & SAME_NO_CAP))
+		CHECK(memcmp(a->rx_cap, b->rx_cap, sizeof(a->rx_cap)) == 0 &&
+		      memcmp(a->tx_cap, b->tx_cap, sizeof(a->tx_cap)) == 0);
 	if (!(flags & SAME_NO_TABLE)) {
 		CHECK(a->n_vnics == b->n_vnics);
 		CHECK(a->n_active == b->n_active);
@@ -526,6 +581,42 @@ check_state(void)
 			domains++;
 		}
 	}
+	/* Link sharing (README, "vNIC keys", "Admission control"): a guarantee
+	 * never above its ceiling, a queue holds a frame, the data plane's
+	 * copies and the schedulers' flows follow the conf, and the guarantees
+	 * on an uplink never add up to more than its capacity. */
+	uint64_t rx_min[NU] = { 0 }, tx_min[NU] = { 0 };
+	for (uint32_t i = 0; i < NV; i++) {
+		const struct fn_vnic *v = &sw->vnics[i];
+		const struct fn_vnic_conf *c = &v->conf;
+		if (!v->in_use)
+			continue;
+		CHECK_SLOT(c->rx_rate == 0 || c->rx_min <= c->rx_rate, i);
+		CHECK_SLOT(c->tx_rate == 0 || c->tx_min <= c->tx_rate, i);
+		CHECK_SLOT(c->rx_queue >= FN_DEFAULT_MAX_FRAME + 4 &&
+			   c->rx_queue <= (UINT64_C(1) << 30), i);
+		CHECK_SLOT(c->rx_weight >= 1 && c->rx_weight <= 10000 &&
+			   c->tx_weight >= 1 && c->tx_weight <= 10000, i);
+		CHECK_SLOT(c->rx_aqm <= 1, i);
+		CHECK_SLOT(v->rx_police == c->rx_police && v->rx_aqm == c->rx_aqm &&
+			   v->rxq.byte_limit == c->rx_queue, i);
+		const struct fn_sched_flow *rf = &sw->rx_sched[c->uplink].flows[i];
+		const struct fn_sched_flow *tf = &sw->tx_sched[c->uplink].flows[i];
+		CHECK_SLOT(rf->member && rf->conf.min == c->rx_min &&
+			   rf->conf.weight == c->rx_weight, i);
+		CHECK_SLOT(tf->member && tf->conf.min == c->tx_min &&
+			   tf->conf.weight == c->tx_weight, i);
+		/* a tap's guest is always there: its transmit flow is offered */
+		CHECK_SLOT(tf->awake == fnd.vports[i].ready, i);
+		rx_min[c->uplink] += c->rx_min;
+		tx_min[c->uplink] += c->tx_min;
+	}
+	for (int u = 0; u < NU; u++) {
+		CHECK(sw->rx_cap[u] == 0 || rx_min[u] <= sw->rx_cap[u]);
+		CHECK(sw->tx_cap[u] == 0 || tx_min[u] <= sw->tx_cap[u]);
+		/* the model of what uplink set did (and auto = the link speed) */
+		CHECK(sw->rx_cap[u] == model_up[u].rx && sw->tx_cap[u] == model_up[u].tx);
+	}
 	CHECK(sw->n_vnics == n);
 	CHECK(fnd.n_active == n);
 	CHECK(sw->fib->count == n + domains);
@@ -626,6 +717,14 @@ check_vnic_show(json_t *data, const struct snap *s, int only)
 		CHECK(jint(o, "tx_burst") == (int64_t)c->tx_burst);
 		CHECK(jint(o, "tx_pps") == (int64_t)c->tx_pps);
 		CHECK(jint(o, "tx_pps_burst") == (int64_t)c->tx_pps_burst);
+		CHECK(jint(o, "rx_min") == (int64_t)c->rx_min);
+		CHECK(jint(o, "tx_min") == (int64_t)c->tx_min);
+		CHECK(jint(o, "rx_weight") == (int64_t)c->rx_weight);
+		CHECK(jint(o, "tx_weight") == (int64_t)c->tx_weight);
+		CHECK(jint(o, "rx_queue") == (int64_t)c->rx_queue);
+		CHECK(json_is_boolean(json_object_get(o, "rx_police")) &&
+		      json_is_true(json_object_get(o, "rx_police")) == c->rx_police);
+		CHECK(strcmp(jstr(o, "rx_aqm"), c->rx_aqm ? "tail" : "codel") == 0);
 		CHECK(json_is_boolean(json_object_get(o, "local")) &&
 		      json_is_true(json_object_get(o, "local")) == c->local);
 		CHECK(json_is_boolean(json_object_get(o, "connected")) &&
@@ -668,6 +767,22 @@ check_stats(json_t *data, const struct snap *s, int only)
 		if (!v->in_use || (only >= 0 && i != only))
 			continue;
 		json_t *o = json_array_get(arr, n++);
+		/* What is not a counter: the queue now, and measured rates. */
+		const struct fn_vnic *sv = &fnd.sw->vnics[i];
+		CHECK(jint(o, "rx_queue_frames") == (int64_t)sv->rxq.held);
+		CHECK(jint(o, "rx_queue_bytes") == (int64_t)sv->rxq.held * STUB_FRAME);
+		CHECK(jint(o, "rx_sojourn_us") ==
+		      (int64_t)((uint64_t)sv->rxq.held * STUB_SOJOURN * 1000000 / HZ));
+		CHECK(jint(o, "rx_sojourn_max_us") ==
+		      (int64_t)(sv->rx_sojourn_max * 1000000 / HZ));
+		CHECK(jint(o, "rx_bps") >= 0 && jint(o, "tx_bps") >= 0);
+		for (int d = 0; d < 2; d++) {
+			json_t *sh = json_object_get(o, d ? "tx_share" : "rx_share");
+			CHECK(json_is_real(sh) && json_real_value(sh) >= 0.0 &&
+			      json_real_value(sh) <= 1.0);
+			CHECK((json_real_value(sh) > 0) == (jint(o, d ? "tx_bps" : "rx_bps") > 0));
+		}
+		CHECK(json_object_size(o) == 2 + FN_VC_MAX + 8);
 		for (int c = 0; c < FN_VC_MAX; c++)
 			if (v->vp.type != FN_BACKEND_TAP ||
 			    (c != tap_ctr[0] && c != tap_ctr[1]))
@@ -722,6 +837,10 @@ check_uplink_show(json_t *data)
 		/* ctl_stubs.c: up0 has a MAC and a link, up1 neither. */
 		CHECK(strcmp(jstr(o, "mac"), u ? "unknown" : "02:00:00:00:ff:00") == 0);
 		CHECK(json_is_true(json_object_get(o, "link")) == (u == 0));
+		CHECK(jint(o, "rx_rate") == (int64_t)model_up[u].rx);
+		CHECK(jint(o, "tx_rate") == (int64_t)model_up[u].tx);
+		CHECK(json_is_boolean(json_object_get(o, "tx_rate_auto")) &&
+		      json_is_true(json_object_get(o, "tx_rate_auto")) == model_up[u].tx_auto);
 	}
 }
 
@@ -737,7 +856,9 @@ max_u64(uint64_t a, uint64_t b)
  * The configuration `cmd` asks for, from `old` (add: the defaults), as
  * the README says: keys given take their value; a rate given without its
  * burst gets the default burst (10 ms of the rate, at least two maximum
- * tagged frames, or 32 packets).
+ * tagged frames, or 32 packets), and an rx-rate without rx-queue the
+ * default queue (10 ms at the rate, at least 256 KiB); weights default to
+ * 1, guarantees to 0, rx-police to off, rx-aqm to codel.
  */
 static void
 conf_expect(const struct fn_cmd *cmd, struct fn_vnic_conf *c)
@@ -757,9 +878,25 @@ conf_expect(const struct fn_cmd *cmd, struct fn_vnic_conf *c)
 	if (GIVEN(FN_K_RX_RATE)) {
 		c->rx_rate = p->rx_rate;
 		c->rx_burst = GIVEN(FN_K_RX_BURST) ? p->rx_burst : 0;
-	} else if (GIVEN(FN_K_RX_BURST)) {
-		c->rx_burst = p->rx_burst;
+		c->rx_queue = GIVEN(FN_K_RX_QUEUE) ? p->rx_queue : 0;
+	} else {
+		if (GIVEN(FN_K_RX_BURST))
+			c->rx_burst = p->rx_burst;
+		if (GIVEN(FN_K_RX_QUEUE))
+			c->rx_queue = p->rx_queue;
 	}
+	if (GIVEN(FN_K_RX_MIN))
+		c->rx_min = p->rx_min;
+	if (GIVEN(FN_K_TX_MIN))
+		c->tx_min = p->tx_min;
+	if (GIVEN(FN_K_RX_WEIGHT))
+		c->rx_weight = p->rx_weight;
+	if (GIVEN(FN_K_TX_WEIGHT))
+		c->tx_weight = p->tx_weight;
+	if (GIVEN(FN_K_RX_POLICE))
+		c->rx_police = p->rx_police;
+	if (GIVEN(FN_K_RX_AQM))
+		c->rx_aqm = p->rx_aqm;
 	if (GIVEN(FN_K_RX_PPS)) {
 		c->rx_pps = p->rx_pps;
 		c->rx_pps_burst = GIVEN(FN_K_RX_PPS_BURST) ? p->rx_pps_burst : 0;
@@ -787,6 +924,12 @@ conf_expect(const struct fn_cmd *cmd, struct fn_vnic_conf *c)
 		c->rx_pps_burst = max_u64(c->rx_pps / 100, 32);
 	if (c->tx_pps_burst == 0)
 		c->tx_pps_burst = max_u64(c->tx_pps / 100, 32);
+	if (c->rx_queue == 0)
+		c->rx_queue = max_u64(c->rx_rate / 8 / 1000 * 10, 256 * 1024);
+	if (c->rx_weight == 0)
+		c->rx_weight = 1;
+	if (c->tx_weight == 0)
+		c->tx_weight = 1;
 }
 
 /* The vport `cmd` asks for, from `vp` (add: the defaults). */
@@ -917,10 +1060,21 @@ check_accepted(const struct fn_cmd *cmd, const struct snap *a,
 		check_same(a, b, NONE, SAME_ALL);
 		check_uplink_show(data);
 		break;
+	case FN_CMD_UPLINK_SET: {
+		CHECK(json_is_null(data));
+		check_same(a, b, NONE, SAME_NO_CAP);
+		/* as model_uplink_set() says */
+		for (int k = 0; k < NU; k++)
+			CHECK(b->rx_cap[k] == model_up[k].rx && b->tx_cap[k] == model_up[k].tx);
+		break;
+	}
 	case FN_CMD_HELP:
 		check_same(a, b, NONE, SAME_ALL);
 		CHECK(json_is_string(data) &&
-		      strcmp(json_string_value(data), fn_cmd_usage()) == 0);
+		      strcmp(json_string_value(data),
+			     fn_cmd_help(cmd->topic, cmd->markdown)) == 0);
+		CHECK((cmd->topic == FN_HELP_ALL) ==
+		      (strcmp(json_string_value(data), fn_cmd_usage()) == 0));
 		break;
 	}
 }
@@ -942,6 +1096,82 @@ cannot_fail(const struct fn_cmd *cmd, const struct snap *a)
 		return true;
 	default:
 		return false;
+	}
+}
+
+/* Guarantees of uplink `u` in `a`, but slot `skip`'s: {rx, tx}. */
+static void
+min_sums(const struct snap *a, int u, int skip, uint64_t sum[2])
+{
+	sum[0] = sum[1] = 0;
+	for (int i = 0; i < NV; i++)
+		if (a->v[i].in_use && i != skip && a->v[i].conf.uplink == u) {
+			sum[0] += a->v[i].conf.rx_min;
+			sum[1] += a->v[i].conf.tx_min;
+		}
+}
+
+static bool
+fits(uint64_t sum, uint64_t cap)
+{
+	return cap == 0 || sum <= cap;
+}
+
+/*
+ * Admission control, modelled (README, "Admission control"): for the
+ * commands whose only possible refusals are capacities and guarantees,
+ * whether the request must be accepted (1) or refused (0); -1 otherwise.
+ *  - uplink set of an existing uplink: refused iff a new capacity (auto:
+ *    the link speed) is below the guarantees already given;
+ *  - vnic set of an existing vNIC with only rx-min, tx-min, weights,
+ *    rx-police, rx-aqm: refused iff a guarantee is above its ceiling or
+ *    the guarantees would not fit the capacity of its uplink.
+ */
+static int
+expect_ok(const struct fn_cmd *cmd, const struct snap *a)
+{
+	uint64_t sum[2];
+
+	if (cmd->op == FN_CMD_UPLINK_SET) {
+		int u = strcmp(cmd->name, "up0") == 0 ? 0 : strcmp(cmd->name, "up1") == 0 ? 1 : -1;
+		if (u < 0)
+			return 0;
+		uint64_t rx = a->rx_cap[u], tx = a->tx_cap[u];
+		if (cmd->up.set & (1u << FN_UK_RX_RATE))
+			rx = cmd->up.rx_rate;
+		if (cmd->up.set & (1u << FN_UK_TX_RATE))
+			tx = cmd->up.tx_rate == FN_RATE_AUTO ? link_speed(u) : cmd->up.tx_rate;
+		min_sums(a, u, -1, sum);
+		return fits(sum[0], rx) && fits(sum[1], tx);
+	}
+	const uint32_t only = (1u << FN_K_RX_MIN) | (1u << FN_K_TX_MIN) |
+		(1u << FN_K_RX_WEIGHT) | (1u << FN_K_TX_WEIGHT) |
+		(1u << FN_K_RX_POLICE) | (1u << FN_K_RX_AQM);
+	int id = snap_find(a, cmd->name);
+	if (cmd->op != FN_CMD_VNIC_SET || id < 0 || (cmd->p.set & ~only))
+		return -1;
+	struct fn_vnic_conf want = a->v[id].conf;
+	conf_expect(cmd, &want);
+	if ((want.rx_rate && want.rx_min > want.rx_rate) ||
+	    (want.tx_rate && want.tx_min > want.tx_rate))
+		return 0;
+	min_sums(a, want.uplink, id, sum);
+	return fits(sum[0] + want.rx_min, a->rx_cap[want.uplink]) &&
+	       fits(sum[1] + want.tx_min, a->tx_cap[want.uplink]);
+}
+
+/* An accepted `uplink set`: keys given take their value (auto: the link
+ * speed), the others keep theirs. */
+static void
+model_uplink_set(const struct fn_cmd *cmd)
+{
+	int u = strcmp(cmd->name, "up0") == 0 ? 0 : 1;
+	CHECK(strcmp(cmd->name, fnd.uplinks[u].name) == 0);
+	if (cmd->up.set & (1u << FN_UK_RX_RATE))
+		model_up[u].rx = cmd->up.rx_rate;
+	if (cmd->up.set & (1u << FN_UK_TX_RATE)) {
+		model_up[u].tx_auto = cmd->up.tx_rate == FN_RATE_AUTO;
+		model_up[u].tx = model_up[u].tx_auto ? link_speed(u) : cmd->up.tx_rate;
 	}
 }
 
@@ -980,6 +1210,8 @@ run_request(int argc, char *argv[], const char *line, size_t len, bool json)
 	free(trace);
 #endif
 	bool ok = check_reply(r);
+	if (ok && parsed && cmd.op == FN_CMD_UPLINK_SET)
+		model_uplink_set(&cmd);
 	check_state();
 	CHECK(fatal == (argc < 0));
 	if (!parsed)
@@ -990,6 +1222,8 @@ run_request(int argc, char *argv[], const char *line, size_t len, bool json)
 		check_same(&before, &after, NONE, SAME_ALL);
 	if (parsed && cannot_fail(&cmd, &before))
 		CHECK(ok);
+	if (parsed && expect_ok(&cmd, &before) >= 0)
+		CHECK(ok == (expect_ok(&cmd, &before) == 1));
 	json_decref(r);
 }
 
