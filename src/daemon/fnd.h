@@ -39,6 +39,7 @@ struct fnd_uplink {
 	char devargs[256];
 	uint16_t port;
 	uint16_t n_pending;             /* frames waiting for the port's queue */
+	bool link_up;                   /* data plane's view, refreshed every 10 ms */
 	struct rte_mbuf *pending[FND_PENDING];
 	uint64_t drops_base[3];         /* fnd_extstats baseline at the last reset */
 	uint64_t kernel_drops;          /* af_packet socket drops read so far */
@@ -142,6 +143,8 @@ int fnd_ctl_serve(const char *path);
 /* CLOCK_MONOTONIC in milliseconds: the control thread's clock. */
 uint64_t fnd_now_ms(void);
 int fnd_ctl_run_config(const char *file);
+/* Every uplink's tx-rate to its link speed unless set by `uplink set`. */
+void fnd_ctl_uplink_defaults(void);
 
 /* The vNIC whose backend of `type` is `path` (socket or ifname), or -1. */
 int32_t fnd_vport_find(enum fn_backend type, const char *path);

@@ -46,11 +46,6 @@
 #include "fnd.h"
 #include "fnd_sock.h"
 
-/* Set every uplink whose tx-rate is auto to its link speed (fnd_main.c
- * calls it after setting up the uplinks, before --config). Its prototype
- * belongs in fnd.h. */
-void fnd_ctl_uplink_defaults(void);
-
 static void rates_forget(int32_t only);
 
 static bool tx_user[FND_MAX_UPLINKS];           /* tx-rate given, not auto */

@@ -430,6 +430,16 @@ uplink_queue(uint32_t id, struct rte_mbuf *m)
 	up->pending[up->n_pending++] = m;
 }
 
+/* A frame for an uplink whose link is down: counted, not queued (a guest
+ * must not wait for a wire that is not there). */
+static inline void
+link_down_drop(struct fn_vnic *v, uint32_t len)
+{
+	v->ctr[FN_VC_tx_drop_no_uplink]++;
+	v->ctr[FN_VC_tx_packets]--;
+	v->ctr[FN_VC_tx_bytes] -= len;
+}
+
 /*
  * Take up to `budget` frames from vNIC id's guest and forward them.
  * @return frames taken; *bytes their size, *local_bytes those that stayed
@@ -484,7 +494,12 @@ tx_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 			/* local members get clones first; then the uplink */
 			bool kept = flood(target, id, m, now);
 			local_queued += kept;
-			if (v->uplink != FN_UPLINK_NONE) {
+			if (v->uplink != FN_UPLINK_NONE && !fnd.uplinks[v->uplink].link_up) {
+				/* the local members got it; the wire could not */
+				*local_bytes += len;
+				if (!kept)
+					gone[n_gone++] = m;
+			} else if (v->uplink != FN_UPLINK_NONE) {
 				if (kept)
 					rte_mbuf_refcnt_update(m, 1);
 				uplink_queue(id, m);
@@ -494,6 +509,12 @@ tx_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 			break;
 		}
 		case FN_TO_UPLINK:
+			if (!fnd.uplinks[v->uplink].link_up) {
+				link_down_drop(v, len);
+				*local_bytes += len;    /* never used the link */
+				gone[n_gone++] = m;
+				break;
+			}
 			uplink_queue(id, m);
 			break;
 		}
@@ -519,7 +540,7 @@ tx_service(uint32_t k, uint64_t now, uint32_t *work)
 	fn_sched_begin(s, now);
 	while (*work > 0) {
 		uint32_t room = FND_BURST;
-		if (up != NULL) {
+		if (up != NULL && up->link_up) {
 			room = FND_PENDING - up->n_pending;
 			if (room < FND_BURST)
 				room = uplink_flush(up, (uint16_t)k);
@@ -578,10 +599,19 @@ fnd_dp_worker(void *arg)
 	const uint32_t local = sw->max_uplinks;
 	static struct drops d;
 	uint32_t share = SHARE_ONE;     /* of what was drained, what to deliver */
+	uint64_t link_check = 0;
 
 	while (!fnd.quit) {
 		rte_ticketlock_lock(&fnd.round);
 		uint64_t now = rte_rdtsc();
+		if (now - link_check > rte_get_tsc_hz() / 100) {
+			link_check = now;
+			for (uint16_t u = 0; u < fnd.n_uplinks; u++) {
+				struct rte_eth_link l = { 0 };
+				rte_eth_link_get_nowait(fnd.uplinks[u].port, &l);
+				fnd.uplinks[u].link_up = l.link_status == RTE_ETH_LINK_UP;
+			}
+		}
 		uint32_t drained = 0, awake_rx = sw->rx_sched[local].n_members,
 			 awake_tx = sw->tx_sched[local].n_members;
 		bool full = false;

@@ -304,6 +304,7 @@ run(const struct opts *o, int eal_argc, char **eal_argv)
 	}
 	if (setup_uplinks(o) != 0)
 		goto out;
+	fnd_ctl_uplink_defaults();      /* before --config: its guarantees need them */
 	if (o->config != NULL && fnd_ctl_run_config(o->config) != 0)
 		goto out;
 	rte_eal_remote_launch(fnd_dp_worker, NULL, fnd.worker_lcore);
