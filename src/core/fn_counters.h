@@ -19,13 +19,13 @@
 	X(rx_drop_aqm,           "dropped by CoDel (rx-aqm codel) at the head of the receive queue: it had waited too long, before any copy") \
 	X(rx_drop_guest_full,    "the guest's receive ring was full when the frame's turn came (the guest is not keeping up)") \
 	X(rx_drop_not_connected, "no guest connected to the vNIC") \
-	X(tx_drop_spoof,         "source MAC was not the vNIC's own") \
-	X(tx_drop_local_denied,  "addressed to a local vNIC with local switching off on one side, or to itself") \
+	X(tx_drop_spoof,         "the guest sent from a MAC that is not its own, or a tagged frame") \
+	X(tx_drop_local_denied,  "addressed to a local vNIC with local off on one side, or to the sender itself (no hairpin)") \
 	X(tx_drop_malformed,     "runt, truncated VLAN tag or oversize frame from the guest") \
 	X(tx_drop_uplink_full,   "no buffer to add the vNIC's VLAN tag to a frame for the uplink (frames wait, never dropped, when the uplink is busy)") \
-	X(tx_drop_no_uplink,     "vNIC has no uplink, or its uplink is down") \
+	X(tx_drop_no_uplink,     "a frame that must leave, and the vNIC has no uplink or its uplink's link is down (the guest is not held waiting for it)") \
 	X(notifications,         "interrupts (eventfd kicks) sent to the guest") \
-	X(tx_drop_tap_kernel,    "tap vNIC: frames from the kernel side lost in the tap's queue before fairnic read them (the interface's tx_dropped)") \
+	X(tx_drop_tap_kernel,    "tap vNIC: frames the kernel side sent that the tap's queue dropped before fairnic read them (the interface's tx_dropped); null when the tap was moved to another network namespace (read ip -s link there)") \
 	X(rx_drop_tap_kernel,    "tap vNIC: frames fairnic wrote to the tap that the kernel dropped (the interface's rx_dropped)")
 
 /* Uplink counters. "rx" is from the wire, "tx" is to the wire. */
@@ -38,10 +38,10 @@
 	X(rx_drop_malformed,     "runt, truncated VLAN tag or oversize frame from the wire") \
 	X(tx_drop_full,          "frames from vNICs that could not be tagged for this uplink (see the vNICs' tx_drop_uplink_full)") \
 	X(tx_announce,           "RARP announcements sent for vNICs that moved to this uplink, VLAN or MAC (not in tx_packets)") \
-	X(rx_drop_ring_full,     "dropped by the port before fairnic saw them: receive ring full (the port's imissed)") \
+	X(rx_drop_ring_full,     "dropped by the port before fairnic's poll saw them: its receive ring was full (the port's imissed; for af_packet uplinks read from the socket's PACKET_STATISTICS)") \
 	X(rx_drop_nombuf,        "dropped by the port before fairnic saw them: no free packet buffer (rx_nombuf)") \
 	X(rx_drop_errors,        "received in error by the port (ierrors)") \
-	X(rx_drop_truncated,     "af_packet: longer than the socket's slot, so cut by the kernel (a local sender's TSO/GSO segment): dropped; see the log for the remedy") \
+	X(rx_drop_truncated,     "af_packet: longer than the socket's slot, so cut by the kernel (a local sender's TSO/GSO segment): dropped, remedy in the log (see Kernel uplinks)") \
 	X(rx_csum_completed,     "af_packet/af_xdp: frames whose TCP/UDP checksum the sender left to offload, finished by fairnic before delivery (not a drop; also in rx_packets)")
 
 enum fn_vnic_counter {

@@ -460,6 +460,19 @@ def test_readme_key_table_is_generated():
         assert "unknown key" not in r.stderr, (key, r.stderr)
 
 
+def test_readme_counter_tables_are_generated():
+    """The README's counter tables are `fairnicctl help counters --markdown`,
+    verbatim: the counters' help text is written once, in fn_counters.h."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    m = re.search(r"<!-- generated: fairnicctl help counters --markdown -->\n(.*?)<!-- end generated -->",
+                  readme, re.S)
+    assert m, "README lacks the generated counter tables"
+    p = subprocess.run([FAIRNICCTL, "help", "counters", "--markdown"], capture_output=True, text=True)
+    assert p.returncode == 0 and m.group(1) == p.stdout, \
+        "README's counter tables differ from `fairnicctl help counters --markdown`"
+
+
 def test_help_counters_names_every_stat(daemon):
     """Everything `stats` returns is explained by `help counters`."""
     d = daemon
