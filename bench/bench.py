@@ -25,6 +25,12 @@ WIRE, VM, VM2, OTHER = "02:00:00:00:00:fe", "52:54:00:00:00:01", "52:54:00:00:00
 MS = int(os.environ.get("FAIRNIC_BENCH_MS", "2000"))
 REPEATS = int(os.environ.get("FAIRNIC_BENCH_REPEATS", "3"))
 LIMITS = ["rx-rate", "100gbit", "rx-pps", "100000000", "tx-rate", "100gbit", "tx-pps", "100000000"]
+# Sharing in both directions on top of the limits: guarantees, weights and
+# an uplink capacity, none of them binding (far above the offered load), so
+# every frame goes through the schedulers' green and yellow passes.
+SHARING = LIMITS + ["rx-min", "1gbit", "tx-min", "1gbit", "rx-weight", "3", "tx-weight", "2",
+                    "rx-aqm", "codel"]
+SETUPS = (("fairnic", []), ("fairnic+limits", LIMITS), ("fairnic+sharing", SHARING))
 
 
 class Testpmd:
@@ -87,9 +93,11 @@ def one_round(tmp, runs):
         run_setup("testpmd", tp.up, tp.vm, runs)
     finally:
         tp.stop()
-    for label, extra in (("fairnic", []), ("fairnic+limits", LIMITS)):
+    for label, extra in SETUPS:
         d = Daemon(tempfile.mkdtemp(prefix="fn-", dir=tmp))
         try:
+            if label == "fairnic+sharing":
+                d.ctl.ok("uplink", "set", "up0", "rx-rate", "100gbit", "tx-rate", "100gbit")
             d.ctl.ok("vnic", "add", "vm1", "mac", VM, "vhost-user", d.sock("vm1"), *extra)
             d.ctl.ok("vnic", "add", "vm2", "mac", VM2, "vhost-user", d.sock("vm2"), *extra)
             run_setup(label, d.uplink_socks["up0"], d.sock("vm1"), runs, d.sock("vm2"))
@@ -110,17 +118,35 @@ def main():
         print(f"round {i + 1}: " + ", ".join(f"{k[0]} {k[1]} {k[2]}B {v[-1]:.2f}" for k, v in runs.items()),
               flush=True)
     results = {k: statistics.median(v) for k, v in runs.items()}
-    print("\n| direction | frame | testpmd Mpps | fairnic Mpps | ratio | fairnic+limits&checks Mpps | ratio | cost of limits |")
-    print("|---|---|---|---|---|---|---|---|")
+    ghz = tsc_ghz()
+    print("\n| direction | frame | testpmd Mpps | fairnic Mpps | ratio | +limits&checks Mpps | ratio "
+          "| +sharing (min, weight, ceiling, capacity) Mpps | ratio | scheduler cycles/frame |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for direction, length in CASES:
         tp_ = results[("testpmd", direction, length)]
         fn = results[("fairnic", direction, length)]
         fl = results[("fairnic+limits", direction, length)]
+        fs = results[("fairnic+sharing", direction, length)]
         ratio = (lambda a, b: f"{a / b:.2f}" if b else "n/a")
-        cost = f"{100 * (1 - fl / fn):+.1f}%" if fn else "n/a"
+        # what the sharing setup costs per frame over the plain one, at
+        # the forwarding core's clock (both saturate that core)
+        cyc = f"{ghz * 1e3 * (1 / fs - 1 / fn):+.0f}" if fs and fn and ghz else "n/a"
         print(f"| {direction} | {length + 4}B | {tp_:.3f} | {fn:.3f} | {ratio(fn, tp_)} | {fl:.3f} | "
-              f"{ratio(fl, tp_)} | {cost} |")
+              f"{ratio(fl, tp_)} | {fs:.3f} | {ratio(fs, tp_)} | {cyc} |")
+    print(f"(cycles at {ghz:.2f} GHz; a negative figure is noise: the sharing run was faster)")
     return 0
+
+
+def tsc_ghz():
+    """The core's clock, from /proc/cpuinfo (0 when it does not say)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("cpu MHz"):
+                    return float(line.split(":")[1]) / 1000
+    except OSError:
+        pass
+    return 0.0
 
 
 if __name__ == "__main__":

@@ -53,6 +53,7 @@
 #define FN_RXQ_DEFAULT_MIN  (256 * 1024)   /**< default rx-queue floor, bytes */
 #define FN_RXQ_DEFAULT_MS   10             /**< default rx-queue: ms at the ceiling */
 #define FN_RXQ_RESERVE_MAX  64             /**< frames a queue may always hold */
+#define FN_AQM_SMALL        128            /**< frames this short CoDel never drops */
 
 /** Receive queue drop policy (rx-aqm). */
 enum fn_rx_aqm {
@@ -350,7 +351,11 @@ fn_switch_rx_enqueue(struct fn_switch *sw, uint32_t id, uint32_t len,
 /**
  * The head frame of vNIC `id`'s queue (`len` bytes, queued for `sojourn`
  * cycles) leaves the queue. @return true to deliver it; false when CoDel
- * drops it (counted in rx_drop_aqm).
+ * drops it (counted in rx_drop_aqm). A small frame (pure ACK, ping, DNS)
+ * is never the one dropped: it carries no bulk, and its loss would cost
+ * its flow a timeout rather than tell a bulk sender to slow down (what
+ * fq_codel achieves with a queue per flow); CoDel's schedule goes on and
+ * its next drop falls on the bulk.
  */
 static inline bool
 fn_switch_rx_dequeue(struct fn_switch *sw, uint32_t id, uint32_t len,
@@ -362,7 +367,8 @@ fn_switch_rx_dequeue(struct fn_switch *sw, uint32_t id, uint32_t len,
 		v->rx_sojourn_max = sojourn;
 	if (v->rx_aqm == FN_AQM_CODEL &&
 	    fn_codel_drop(&v->codel, &sw->codel, now, sojourn,
-			  v->rxq.bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)v->rxq.bytes)) {
+			  v->rxq.bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)v->rxq.bytes) &&
+	    len > FN_AQM_SMALL) {
 		v->ctr[FN_VC_rx_drop_aqm]++;
 		return false;
 	}

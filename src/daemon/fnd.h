@@ -39,7 +39,8 @@ struct fnd_uplink {
 	char devargs[256];
 	uint16_t port;
 	uint16_t n_pending;             /* frames waiting for the port's queue */
-	bool link_up;                   /* data plane's view, refreshed every 10 ms */
+	bool link_up;                   /* false once the port took nothing for 100 ms */
+	uint64_t stalled_since;         /* TSC of the first fruitless flush, 0 if none */
 	struct rte_mbuf *pending[FND_PENDING];
 	uint64_t drops_base[3];         /* fnd_extstats baseline at the last reset */
 	uint64_t kernel_drops;          /* af_packet socket drops read so far */

@@ -390,6 +390,15 @@ uplink_flush(struct fnd_uplink *up, uint16_t u)
 	if (n == 0)
 		return FND_PENDING;
 	uint16_t done = rte_eth_tx_burst(up->port, 0, up->pending, n);
+	if (done > 0) {
+		up->stalled_since = 0;
+		up->link_up = true;
+	} else if (up->stalled_since == 0) {
+		up->stalled_since = rte_rdtsc() | 1;
+	} else if (rte_rdtsc() - up->stalled_since > rte_get_tsc_hz() / 10) {
+		/* took nothing for 100 ms: link down, or nobody there */
+		up->link_up = false;
+	}
 	for (uint16_t i = 0; i < done; i++)
 		uc[FN_UC_tx_bytes] += rte_pktmbuf_pkt_len(up->pending[i]);
 	uc[FN_UC_tx_packets] += done;
@@ -537,6 +546,13 @@ tx_service(uint32_t k, uint64_t now, uint32_t *work)
 
 	if (s->n_members == 0)
 		return;
+	/* A stalled uplink with nothing queued gets a new try every 100 ms:
+	 * up to a queue's worth of frames wait for it again. */
+	if (up != NULL && !up->link_up && up->n_pending == 0 &&
+	    now - up->stalled_since > rte_get_tsc_hz() / 10) {
+		up->link_up = true;
+		up->stalled_since = 0;
+	}
 	fn_sched_begin(s, now);
 	while (*work > 0) {
 		uint32_t room = FND_BURST;
@@ -599,19 +615,10 @@ fnd_dp_worker(void *arg)
 	const uint32_t local = sw->max_uplinks;
 	static struct drops d;
 	uint32_t share = SHARE_ONE;     /* of what was drained, what to deliver */
-	uint64_t link_check = 0;
 
 	while (!fnd.quit) {
 		rte_ticketlock_lock(&fnd.round);
 		uint64_t now = rte_rdtsc();
-		if (now - link_check > rte_get_tsc_hz() / 100) {
-			link_check = now;
-			for (uint16_t u = 0; u < fnd.n_uplinks; u++) {
-				struct rte_eth_link l = { 0 };
-				rte_eth_link_get_nowait(fnd.uplinks[u].port, &l);
-				fnd.uplinks[u].link_up = l.link_status == RTE_ETH_LINK_UP;
-			}
-		}
 		uint32_t drained = 0, awake_rx = sw->rx_sched[local].n_members,
 			 awake_tx = sw->tx_sched[local].n_members;
 		bool full = false;

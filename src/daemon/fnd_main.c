@@ -172,6 +172,7 @@ setup_uplinks(const struct opts *o)
 			return -1;
 		}
 		fnd_kif_prepare(up);
+		up->link_up = true;     /* until its port stops taking frames */
 		fnd.n_uplinks++;
 		fprintf(stderr, "fairnicd: uplink %s = %s (port %u)\n", up->name,
 			up->devargs, up->port);

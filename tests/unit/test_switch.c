@@ -939,6 +939,17 @@ test_rx_queues(void **state)
 	}
 	assert_true(drops > 0);
 	assert_int_equal(sw->vnics[flood].ctr[FN_VC_rx_drop_aqm], drops);
+	/* small frames in the same standing queue are never the ones dropped */
+	for (uint32_t i = 0; i < 200; i++)
+		assert_true(fn_switch_rx_enqueue(sw, flood, i % 2 ? 1514 : FN_AQM_SMALL, t));
+	uint64_t small_lost = 0, big_lost = 0;
+	for (uint32_t i = 0; i < 200; i++)
+		if (!fn_switch_rx_dequeue(sw, flood, i % 2 ? 1514 : FN_AQM_SMALL,
+					  t + 10 * (HZ / 1000) * i, 50 * (HZ / 1000)))
+			*(i % 2 ? &big_lost : &small_lost) += 1;
+	assert_int_equal(small_lost, 0);
+	assert_true(big_lost > 0);
+	drops += big_lost;
 	assert_int_equal(sw->vnics[flood].rxq.held, 0);
 	assert_int_equal(sw->vnics[flood].rx_sojourn_max, 50 * (HZ / 1000));
 	fn_switch_rx_queue_empty(sw, flood);
