@@ -597,9 +597,11 @@ fnd_dp_vnic_ready(uint32_t id, bool ready)
  * other when the core is the bottleneck: each direction may do a burst per
  * flow with something to do, and as much as the other direction did.
  * Delivery may copy everything the drain read while the ports keep up.
- * When a port holds more than a round's drain (the core is saturated),
- * delivery's share of the drained frames shrinks (by 1/8 per such round,
- * down to 1/4) and grows back slowly once the drain keeps up: the core
+ * When a port holds more than a round's drain (the core is saturated) and
+ * more than one vNIC has frames waiting, delivery's share of the drained
+ * frames shrinks (by 1/8 per such round, down to 1/4) and grows back
+ * slowly once the drain keeps up (with one vNIC there is nobody to be
+ * fair to, and every copy counts): the core
  * then goes to draining, so the receive queues, not the shared wire rings,
  * take the excess, and the schedulers' guarantees and weights decide who
  * loses it.
@@ -632,8 +634,9 @@ fnd_dp_worker(void *arg)
 			d.n = 0;
 		}
 		/* saturated: shift the core from copying to draining */
-		share = full ? (share * 7 / 8 > SHARE_MIN ? share * 7 / 8 : SHARE_MIN)
-			     : (share + 4 < SHARE_ONE ? share + 4 : SHARE_ONE);
+		share = full && awake_rx > 1
+			? (share * 7 / 8 > SHARE_MIN ? share * 7 / 8 : SHARE_MIN)
+			: (share + 4 < SHARE_ONE ? share + 4 : SHARE_ONE);
 		uint32_t rx_work = (uint32_t)(((uint64_t)drained * share) / SHARE_ONE);
 		if (rx_work < awake_rx * FND_BURST)
 			rx_work = awake_rx * FND_BURST;
