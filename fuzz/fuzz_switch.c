@@ -129,7 +129,7 @@
 	X(q_over) X(tx_service) X(tx_capped) X(rx_service) X(rx_capped) \
 	X(ceil_limited) X(lone_round) X(lone_checked) X(add_ok) X(add_edquot) \
 	X(update_ok) X(update_edquot) X(uplink_ok) X(uplink_edquot) X(uplink_erange) \
-	X(buffers_ok) X(tune)
+	X(buffers_ok) X(tune) X(refund) X(refund_capped) X(cap_exhausted)
 enum {
 #define X(n) ST_##n,
 	STATS(X)
@@ -474,7 +474,7 @@ gen_conf(struct prog *p, struct rd *r, struct fn_vnic_conf *c)
 	c->uplink = uplinks[u8(r) % 4];
 	c->vlan = vlans[u8(r) % 8];
 	uint8_t f = u8(r);
-	c->local = f & 1;
+	c->local = (f & 3) != 0;
 	c->rx_police = (f >> 1) % 3 == 0;
 	c->rx_aqm = (f >> 3) % 8 < 5 ? FN_AQM_CODEL : (f >> 3) % 8 < 7 ? FN_AQM_TAIL
 									: (uint8_t)(2 + (f >> 6));
@@ -1728,8 +1728,32 @@ lone_flow(const struct prog *p, uint32_t k)
 	return id;
 }
 
+/* A well-formed untagged frame from vNIC `from` to a local peer in its
+ * domain (if it has one and `local`), else to an unknown unicast MAC (the
+ * uplink). @return its length. */
+static uint32_t
+busy_frame(struct prog *p, struct rd *r, uint32_t from, bool local)
+{
+	const struct mvnic *f = &p->m[from];
+	uint64_t dst = UINT64_C(0x0200000000ee);
+	for (uint32_t j = 0; local && j < NV; j++)
+		if (j != from && p->m[j].in_use && p->m[j].uplink == f->uplink &&
+		    p->m[j].vlan == f->vlan) {
+			dst = p->m[j].mac;
+			break;
+		}
+	uint32_t len = 60 + u8(r) * (p->max_frame - 60) / 255;
+	memset(p->frame, 0, len);
+	fn_mac_store(p->frame, dst);
+	fn_mac_store(p->frame + 6, f->mac);
+	p->frame[12] = 0x08;
+	return len;
+}
+
+/* mix: a busy link, every service taking its whole budget, frames to the
+ * uplink and to local peers in turn (the link's capacity with refunds). */
 static void
-tx_round(struct prog *p, struct rd *r, uint32_t k)
+tx_round(struct prog *p, struct rd *r, uint32_t k, bool mix)
 {
 	struct fn_sched *s = &p->sw->tx_sched[k];
 	struct msched *ms = &p->sch[TX][k];
@@ -1755,6 +1779,8 @@ tx_round(struct prog *p, struct rd *r, uint32_t k)
 			break;
 		if ((id = fn_sched_next(s, &budget)) == FN_SCHED_NONE) {
 			complete = true;
+			if (ms->cap && s->cap_tb.tokens <= 0)
+				STAT(cap_exhausted);
 			break;
 		}
 		TRACE(" tx next %u budget %u\n", id, budget);
@@ -1766,6 +1792,9 @@ tx_round(struct prog *p, struct rd *r, uint32_t k)
 			/* takes its whole budget */
 			n = budget;
 			len = gen_frame(p, r, (int)id, lone_len);
+		} else if (mix) {
+			n = budget;
+			len = busy_frame(p, r, id, services & 1);
 		} else {
 			uint8_t b = u8(r);
 			if (b >= 200)           /* the uplink's room */
@@ -1777,8 +1806,12 @@ tx_round(struct prog *p, struct rd *r, uint32_t k)
 		uint64_t local = guest_frames(p, id, len, n);
 		uint64_t bytes = (uint64_t)n * len;
 		fn_sched_done(s, id, n, bytes, n < budget);
-		if (local)      /* switched here, not sent over the link */
+		if (local) {    /* switched here, not sent over the link */
 			fn_sched_refund(s, local);
+			STAT(refund);
+			if (ms->cap)
+				STAT(refund_capped);
+		}
 		account(p, TX, k, id, n, bytes, bytes - local);
 		round_bytes += bytes;
 		services++;
@@ -1813,8 +1846,11 @@ op_tx_round(struct prog *p, struct rd *r)
 {
 	uint8_t b = u8(r);
 	uint32_t reps = b / NS % 4 == 0 ? 4 : 1;
+	bool mix = b / NS % 8 == 4;
+	if (mix)
+		reps = 4;
 	for (uint32_t i = 0; i < reps; i++)
-		tx_round(p, r, b % NS);
+		tx_round(p, r, b % NS, mix);
 }
 
 static void
