@@ -22,6 +22,11 @@ bits_profile(struct fn_tb_profile *p, uint64_t rate, uint64_t burst_bytes,
 		burst_bytes = rate / 8 / 100;
 		if (burst_bytes < floor_b)
 			burst_bytes = floor_b;
+		/* exact accounting needs burst * hz < 2^62: a default never
+		 * exceeds that (10 ms of 200 Gbit/s would, at 2.4 GHz) */
+		uint64_t most = (UINT64_C(1) << 62) / hz / 8 - 1;
+		if (burst_bytes > most)
+			burst_bytes = most;
 	}
 	return fn_tb_profile_init(p, rate, burst_bytes * 8, hz);
 }

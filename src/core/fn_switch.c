@@ -444,12 +444,19 @@ fn_switch_uplink_set(struct fn_switch *sw, uint16_t u, uint64_t rx_rate,
 	if ((rx_rate && fn_switch_min_sum(sw, u, FN_DIR_RX, FN_VNIC_NONE) > rx_rate) ||
 	    (tx_rate && fn_switch_min_sum(sw, u, FN_DIR_TX, FN_VNIC_NONE) > tx_rate))
 		return -EDQUOT;
-	int rc = fn_sched_set_capacity(&sw->rx_sched[u], rx_rate, now);
+	/* All or nothing: on a refused tx-rate the receive bucket gets back
+	 * its exact state, debt included (re-applying the old rate would
+	 * refill it). */
+	struct fn_sched *rs = &sw->rx_sched[u];
+	const struct fn_tb rx_tb = rs->cap_tb;
+	const struct fn_tb_profile rx_p = rs->cap_p;
+	int rc = fn_sched_set_capacity(rs, rx_rate, now);
 	if (rc)
 		return rc;
 	rc = fn_sched_set_capacity(&sw->tx_sched[u], tx_rate, now);
 	if (rc) {
-		fn_sched_set_capacity(&sw->rx_sched[u], sw->rx_cap[u], now);
+		rs->cap_tb = rx_tb;
+		rs->cap_p = rx_p;
 		return rc;
 	}
 	sw->rx_cap[u] = rx_rate;

@@ -195,7 +195,9 @@ fn_switch_sched_index(const struct fn_switch *sw, uint16_t uplink)
 /**
  * Capacity of uplink `u` in each direction, bits/s (0 = unlimited). A
  * capacity below the guarantees (min) its vNICs already hold is refused.
- * @return 0, -EINVAL (no such uplink), -EDQUOT (guarantees above it).
+ * @return 0, -EINVAL (no such uplink), -EDQUOT (guarantees above it),
+ *         -ERANGE (a rate too large for exact accounting); on any error
+ *         nothing changes.
  */
 int fn_switch_uplink_set(struct fn_switch *sw, uint16_t u, uint64_t rx_rate,
 			 uint64_t tx_rate, uint64_t now);

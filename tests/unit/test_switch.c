@@ -895,6 +895,30 @@ test_admission(void **state)
 	fn_switch_free(sw);
 }
 
+/* A refused uplink_set changes nothing, the receive bucket's debt included
+ * (it used to be refilled by the rollback); fast links are accepted (their
+ * 10 ms default bucket is capped for exact accounting, not refused). */
+static void
+test_uplink_set_all_or_nothing(void **state)
+{
+	(void)state;
+	const uint64_t G = 1000000000, hz = 2400000000u;
+	struct fn_switch *sw = fn_switch_create(4, 2, hz, MAXF);
+	assert_non_null(sw);
+	assert_int_equal(fn_switch_uplink_set(sw, 0, G, G, 0), 0);
+	struct fn_sched *rs = &sw->rx_sched[0];
+	fn_tb_charge(&rs->cap_tb, &rs->cap_p, 10 * G);          /* deep in debt */
+	const struct fn_tb tb = rs->cap_tb;
+	assert_int_equal(fn_switch_uplink_set(sw, 0, G, UINT64_C(1) << 62, 0), -ERANGE);
+	assert_int_equal(rs->cap_tb.tokens, tb.tokens);
+	assert_int_equal(rs->cap_tb.last, tb.last);
+	assert_int_equal(sw->rx_cap[0], G);
+	assert_int_equal(sw->tx_cap[0], G);
+	for (uint64_t r = 100; r <= 400; r += 100)
+		assert_int_equal(fn_switch_uplink_set(sw, 1, r * G, r * G, 0), 0);
+	fn_switch_free(sw);
+}
+
 /*
  * Receive queues through the switch: limit, pool share, CoDel, counters.
  * A flood into one vNIC with a huge queue never costs another vNIC a
@@ -1476,6 +1500,7 @@ main(void)
 		cmocka_unit_test(test_tx_shaper),
 		cmocka_unit_test(test_sharing_defaults),
 		cmocka_unit_test(test_admission),
+		cmocka_unit_test(test_uplink_set_all_or_nothing),
 		cmocka_unit_test(test_rx_queues),
 		cmocka_unit_test(test_update_mac),
 		cmocka_unit_test(test_update_domain),
