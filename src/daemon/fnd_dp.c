@@ -71,6 +71,15 @@ fnd_dp_init(void)
 	return rxq_off < 0 ? -1 : 0;
 }
 
+/* A service of n frames spends n of the round's work; a visit that moved
+ * nothing costs one, so a round always ends. */
+static inline void
+work_spend(uint32_t *work, uint32_t n)
+{
+	uint32_t cost = n ? n : 1;
+	*work = cost >= *work ? 0 : *work - cost;
+}
+
 /* ---- receive queues ----------------------------------------------------- */
 
 /* Frames dropped while draining are freed together at the end. */
@@ -364,8 +373,7 @@ rx_deliver(uint32_t k, uint64_t now, uint32_t *work)
 			if (budget > *work)
 				budget = *work;
 			uint32_t n = rxq_serve(id, budget, now, &bytes, &empty);
-			uint32_t cost = n ? n : 1;      /* a visit is work too */
-			*work = cost >= *work ? 0 : *work - cost;
+			work_spend(work, n);
 			served += n;
 			fn_sched_done(s, id, n, bytes, empty);
 			if (empty)
@@ -408,6 +416,16 @@ uplink_flush(struct fnd_uplink *up, uint16_t u)
 	return FND_PENDING - up->n_pending;
 }
 
+/* A frame counted in tx_packets did not leave after all: it moves to the
+ * drop counter `why`, so that it is in exactly one counter. */
+static inline void
+tx_untake(struct fn_vnic *v, uint32_t len, enum fn_vnic_counter why)
+{
+	v->ctr[why]++;
+	v->ctr[FN_VC_tx_packets]--;
+	v->ctr[FN_VC_tx_bytes] -= len;
+}
+
 /* Queue a guest's frame for its uplink (there is room: the scheduler only
  * serves a guest while there is), adding the vNIC's VLAN tag. */
 static void
@@ -428,25 +446,13 @@ uplink_queue(uint32_t id, struct rte_mbuf *m)
 			m->vlan_tci = v->vlan;
 		if (m == NULL || rte_vlan_insert(&m) != 0) {
 			/* no buffer for the tag: m's length is gone with it */
-			v->ctr[FN_VC_tx_drop_uplink_full]++;
-			v->ctr[FN_VC_tx_packets]--;
-			v->ctr[FN_VC_tx_bytes] -= len;
+			tx_untake(v, len, FN_VC_tx_drop_uplink_full);
 			fnd.sw->uplink_ctr[v->uplink][FN_UC_tx_drop_full]++;
 			rte_pktmbuf_free(m);
 			return;
 		}
 	}
 	up->pending[up->n_pending++] = m;
-}
-
-/* A frame for an uplink whose link is down: counted, not queued (a guest
- * must not wait for a wire that is not there). */
-static inline void
-link_down_drop(struct fn_vnic *v, uint32_t len)
-{
-	v->ctr[FN_VC_tx_drop_no_uplink]++;
-	v->ctr[FN_VC_tx_packets]--;
-	v->ctr[FN_VC_tx_bytes] -= len;
 }
 
 /*
@@ -519,7 +525,8 @@ tx_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 		}
 		case FN_TO_UPLINK:
 			if (!fnd.uplinks[v->uplink].link_up) {
-				link_down_drop(v, len);
+				/* a guest must not wait for a wire that is not there */
+				tx_untake(v, len, FN_VC_tx_drop_no_uplink);
 				*local_bytes += len;    /* never used the link */
 				gone[n_gone++] = m;
 				break;
@@ -580,8 +587,7 @@ tx_service(uint32_t k, uint64_t now, uint32_t *work)
 		if (local_bytes)
 			fn_sched_refund(s, local_bytes);
 		served += n;
-		uint32_t cost = n ? n : 1;
-		*work = cost >= *work ? 0 : *work - cost;
+		work_spend(work, n);
 	}
 }
 
