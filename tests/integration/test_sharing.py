@@ -9,35 +9,12 @@ a window of about 2 s taken while the traffic runs, after a warm-up.
 import threading
 import time
 
-import pytest
-
 from fairnic import wait_for
+# the same three vNICs on up0 with their guests and the wire as test_datapath
+from test_datapath import OTHER, VM, WIRE, setup  # noqa: F401 (setup: a fixture)
 
-WIRE = "02:00:00:00:00:fe"
-OTHER = "02:00:00:00:00:ee"
 BCAST = "ff:ff:ff:ff:ff:ff"
-VM = {1: "52:54:00:00:00:01", 2: "52:54:00:00:00:02", 3: "52:54:00:00:00:03"}
 MBIT = 1e6
-
-
-def add_vnic(d, n, *extra):
-    d.ctl.ok("vnic", "add", f"vm{n}", "mac", VM[n], "vhost-user", d.sock(f"vm{n}"), *extra)
-
-
-def attach(d, t, n, intr=False):
-    t.attach(f"v{n}", d.sock(f"vm{n}"), mac=VM[n], intr=intr)
-    wait_for(lambda: d.ctl.ok("vnic", "show", f"vm{n}")["vnics"][0]["connected"],
-             10, f"vm{n} connected")
-
-
-@pytest.fixture
-def setup(daemon, traffic):
-    for n in VM:
-        add_vnic(daemon, n)
-    traffic.attach_wire(daemon, "wire", "up0", mac=WIRE)
-    for n in VM:
-        attach(daemon, traffic, n)
-    return daemon, traffic
 
 
 def run_measured(d, t, spec, counter, names, ms=3000, window=(0.8, 2.8)):
