@@ -125,7 +125,7 @@
  * check was reached (to see what a corpus exercises). */
 #define STATS(X) \
 	X(enq_ok) X(drop_rate) X(drop_qlimit) X(drop_pool) X(deq_deliver) \
-	X(deq_codel_drop) X(deq_tail) X(discard_full) X(discard_gone) X(queue_empty) \
+	X(deq_codel_drop) X(deq_tail) X(deq_bulk) X(discard_full) X(discard_gone) X(queue_empty) \
 	X(q_over) X(tx_service) X(tx_capped) X(rx_service) X(rx_capped) \
 	X(ceil_limited) X(lone_round) X(lone_checked) X(add_ok) X(add_edquot) \
 	X(update_ok) X(update_edquot) X(uplink_ok) X(uplink_edquot) X(uplink_erange) \
@@ -1278,17 +1278,19 @@ codel_empty(struct mcodel *c)
 	c->phase = 0;
 }
 
-/* The head frame leaves through rx_dequeue. @return true: delivered. */
+/* The head frame leaves through rx_dequeue, or (taken: true) has already
+ * left, delivered, in a run that rx_dequeue_bulk took: the model must
+ * agree it is delivered. @return true: delivered. */
 static bool
-dequeue_head(struct prog *p, uint32_t id, bool true_sojourn, uint64_t sojourn,
-	     uint32_t *len)
+dequeue_head_(struct prog *p, uint32_t id, bool true_sojourn, uint64_t sojourn,
+	      uint32_t *len, bool taken)
 {
 	struct mvnic *m = &p->m[id];
 	uint64_t t;
 	*len = pop_head(p, id, &t);
 	if (true_sojourn)
 		sojourn = p->now - t;
-	bool ok = fn_switch_rx_dequeue(p->sw, id, *len, p->now, sojourn);
+	bool ok = taken || fn_switch_rx_dequeue(p->sw, id, *len, p->now, sojourn);
 	bool want = true;
 	if (m->conf.rx_aqm == FN_AQM_CODEL)
 		want = !codel_decide(&m->cd, p, sojourn,
@@ -1313,6 +1315,32 @@ dequeue_head(struct prog *p, uint32_t id, bool true_sojourn, uint64_t sojourn,
 		STAT(deq_codel_drop);
 	}
 	return ok;
+}
+
+static bool
+dequeue_head(struct prog *p, uint32_t id, bool true_sojourn, uint64_t sojourn,
+	     uint32_t *len)
+{
+	return dequeue_head_(p, id, true_sojourn, sojourn, len, false);
+}
+
+/* Up to n head frames with one sojourn (a run that arrived together):
+ * either rx_dequeue_bulk takes them all, or each goes through rx_dequeue;
+ * the model judges every frame either way. */
+static void
+dequeue_run(struct prog *p, uint32_t id, uint32_t n, uint64_t sojourn, bool bulk)
+{
+	struct mvnic *m = &p->m[id];
+	uint32_t len, k = n < m->q_n ? n : m->q_n;
+	uint64_t bytes = 0;
+	for (uint32_t i = 0; i < k; i++)
+		bytes += q_len[id][(m->q_head + i) % QCAP];
+	bool taken = bulk && k > 0 &&
+		     fn_switch_rx_dequeue_bulk(p->sw, id, k, bytes, p->now, sojourn);
+	if (taken)
+		STAT(deq_bulk);
+	for (uint32_t i = 0; i < k; i++)
+		dequeue_head_(p, id, false, sojourn, &len, taken);
 }
 
 static void
@@ -1374,10 +1402,11 @@ op_queue(struct prog *p, struct rd *r)
 		for (uint32_t i = 0; i < n && m->q_n; i++)
 			dequeue_head(p, id, true, 0, &len);
 		break;
-	case 3: {               /* dequeues, a sojourn the caller made up */
-		uint64_t s = (uint64_t)u16(r) << (u8(r) % 40);
-		for (uint32_t i = 0; i < n && m->q_n; i++)
-			dequeue_head(p, id, false, s, &len);
+	case 3: {               /* a run's dequeues, a sojourn the caller made up */
+		uint8_t sh = u8(r);
+		/* bulk runs mostly near CoDel's target, where it matters */
+		uint64_t s = (uint64_t)u16(r) << (sh & 0x80 ? sh % 24 : sh % 40);
+		dequeue_run(p, id, n, s, sh & 0x80);
 		break;
 	}
 	case 4:                 /* discards */

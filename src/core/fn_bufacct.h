@@ -95,4 +95,14 @@ fn_buf_release(struct fn_bufacct *a, struct fn_bufq *q, uint32_t len)
 	q->bytes -= len;
 }
 
+/** n frames, `bytes` in all, leave q: the same as n fn_buf_release(). */
+static inline void
+fn_buf_release_n(struct fn_bufacct *a, struct fn_bufq *q, uint32_t n, uint64_t bytes)
+{
+	uint32_t above = q->held > q->reserve ? q->held - q->reserve : 0;
+	a->shared_used -= n < above ? n : above;
+	q->held -= n;
+	q->bytes -= bytes;
+}
+
 #endif /* FN_BUFACCT_H */

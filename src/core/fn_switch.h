@@ -377,6 +377,31 @@ fn_switch_rx_dequeue(struct fn_switch *sw, uint32_t id, uint32_t len,
 	return true;
 }
 
+/**
+ * The n head frames of vNIC `id`'s queue (`bytes` in all), which arrived
+ * together and waited `sojourn` cycles, leave it for delivery at once when
+ * none of them can be CoDel's victim: with tail drop, or below CoDel's
+ * target, where CoDel says "deliver" to each and only the first verdict
+ * changes its state. The outcome is that of n fn_switch_rx_dequeue() that
+ * all deliver. @return false when CoDel must judge frame by frame: nothing
+ * changed, call fn_switch_rx_dequeue() for each.
+ */
+static inline bool
+fn_switch_rx_dequeue_bulk(struct fn_switch *sw, uint32_t id, uint32_t n,
+			  uint64_t bytes, uint64_t now, uint64_t sojourn)
+{
+	struct fn_vnic *v = &sw->vnics[id];
+	if (v->rx_aqm == FN_AQM_CODEL) {
+		if (sojourn >= sw->codel.target)
+			return false;
+		(void)fn_codel_drop(&v->codel, &sw->codel, now, sojourn, 0);
+	}
+	fn_buf_release_n(&sw->buf, &v->rxq, n, bytes);
+	if (sojourn > v->rx_sojourn_max)
+		v->rx_sojourn_max = sojourn;
+	return true;
+}
+
 /** A queued frame of `len` bytes leaves vNIC `id`'s queue undelivered
  *  (`why`: guest ring full, guest not connected). */
 static inline void

@@ -25,6 +25,7 @@
 #include <sys/types.h>
 #include <rte_ticketlock.h>
 #include "fn_cmd.h"
+#include "fn_fifo.h"
 #include "fn_switch.h"
 
 #define FND_MAX_UPLINKS  16
@@ -63,9 +64,9 @@ struct fnd_vport {
 	char group[FN_NAME_MAX];        /* vhost-user socket group, "" = none */
 	uint64_t tap_drops_base[2];     /* fnd_extstats baseline at the last reset */
 	uint16_t port;                  /* ethdev port of a tap backend */
-	/* Receive queue (data plane only): a FIFO of mbufs linked through
-	 * their fnd_dp dynamic field; frames wait here for the scheduler. */
-	struct rte_mbuf *rxq_head, *rxq_tail;
+	/* Receive queue (data plane only): frames wait here for the
+	 * scheduler, grouped by the round they arrived in (fn_fifo). */
+	struct fn_fifo rxq;
 	volatile uint64_t rxq_head_ts;  /* arrival of the head (TSC), for stats */
 };
 
@@ -93,7 +94,8 @@ struct fnd {
 extern struct fnd fnd;
 
 /* fnd_dp.c: the data-plane worker. */
-int fnd_dp_init(void);                  /* before any port or vNIC */
+int fnd_dp_init(uint32_t mbufs);        /* before any port or vNIC */
+void fnd_dp_fini(void);
 int fnd_dp_worker(void *arg);
 /* A vNIC's guest came or went (round lock held): its transmit flow is
  * scheduled only while it is there. */

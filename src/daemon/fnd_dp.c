@@ -19,16 +19,17 @@
  *      deciding at each head; the survivors are copied into the guests.
  *   4. flush the uplinks' transmit queues; what the port does not take
  *      stays queued for the next round.
- * The clock is read once per round. vhost enqueue copies into guest
- * memory, so a frame stays ours and is freed after delivery; frames to
- * several vNICs (floods) are queued as clones that share the data.
+ * The clock is read once per round, so the frames a vNIC gets in one round
+ * share an arrival time: its queue (fn_fifo) keeps them as one run, which
+ * leaves as one slice with one CoDel verdict. vhost enqueue copies into
+ * guest memory, so a frame stays ours and is freed after delivery; frames
+ * to several vNICs (floods) are queued as clones that share the data.
  */
 #include <stdio.h>
 #include <string.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
-#include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 #include <rte_vhost.h>
 #include "fn_csum.h"
@@ -38,20 +39,8 @@
 #define VHOST_TXQ 1     /* the guest's transmit virtqueue */
 #define RX_DRAIN  8     /* bursts read per uplink per round, at most */
 
-/* Per-frame state while it waits in a receive queue. */
-struct rxq_field {
-	struct rte_mbuf *next;
-	uint64_t arrival;       /* TSC */
-};
-
-static int rxq_off = -1;
+static struct fn_fifo_pool chunks;     /* of the vNICs' receive queues */
 static uint32_t local_queued;   /* frames the transmit side queued locally this round */
-
-static inline struct rxq_field *
-rxf(struct rte_mbuf *m)
-{
-	return RTE_MBUF_DYNFIELD(m, rxq_off, struct rxq_field *);
-}
 
 static inline const uint8_t *
 mdata(struct rte_mbuf *m)
@@ -59,16 +48,18 @@ mdata(struct rte_mbuf *m)
 	return rte_pktmbuf_mtod(m, const uint8_t *);
 }
 
+/* A queued frame holds an mbuf (a clone for each extra member of a flood),
+ * and a chunk in use holds a frame: one chunk per mbuf is always enough. */
 int
-fnd_dp_init(void)
+fnd_dp_init(uint32_t mbufs)
 {
-	static const struct rte_mbuf_dynfield desc = {
-		.name = "fairnic_rxq",
-		.size = sizeof(struct rxq_field),
-		.align = __alignof__(struct rxq_field),
-	};
-	rxq_off = rte_mbuf_dynfield_register(&desc);
-	return rxq_off < 0 ? -1 : 0;
+	return fn_fifo_pool_init(&chunks, mbufs + 1) == 0 ? 0 : -1;
+}
+
+void
+fnd_dp_fini(void)
+{
+	fn_fifo_pool_fini(&chunks);
 }
 
 /* A service of n frames spends n of the round's work; a visit that moved
@@ -111,29 +102,27 @@ rxq_offer(uint32_t id, struct rte_mbuf *m, uint64_t now)
 		fnd.sw->vnics[id].ctr[FN_VC_rx_drop_not_connected]++;
 		return false;
 	}
-	if (!fn_switch_rx_enqueue(fnd.sw, id, rte_pktmbuf_pkt_len(m), now))
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	if (!fn_switch_rx_enqueue(fnd.sw, id, len, now))
 		return false;
-	struct rxq_field *f = rxf(m);
-	f->next = NULL;
-	f->arrival = now;
-	if (vp->rxq_head == NULL) {
-		vp->rxq_head = m;
+	if (fn_fifo_empty(&vp->rxq))
 		vp->rxq_head_ts = now;
-	} else {
-		rxf(vp->rxq_tail)->next = m;
-	}
-	vp->rxq_tail = m;
-	return true;
+	if (likely(fn_fifo_push(&chunks, &vp->rxq, m, now)))
+		return true;
+	/* cannot happen (a chunk per mbuf): accounted, so count it honestly */
+	fn_switch_rx_discard(fnd.sw, id, len, FN_VC_rx_drop_pool);
+	if (fn_fifo_empty(&vp->rxq))
+		fn_switch_rx_queue_empty(fnd.sw, id);
+	return false;
 }
 
-static inline struct rte_mbuf *
-rxq_pop(struct fnd_vport *vp)
+/* Remove the first n frames of vNIC vp's head run. */
+static inline void
+rxq_pop(struct fnd_vport *vp, uint32_t n)
 {
-	struct rte_mbuf *m = vp->rxq_head;
-	vp->rxq_head = rxf(m)->next;
-	if (vp->rxq_head != NULL)
-		vp->rxq_head_ts = rxf(vp->rxq_head)->arrival;
-	return m;
+	fn_fifo_pop(&chunks, &vp->rxq, n);
+	if (!fn_fifo_empty(&vp->rxq))
+		vp->rxq_head_ts = fn_fifo_head_arrival(&vp->rxq);
 }
 
 /*
@@ -165,13 +154,17 @@ void
 fnd_dp_vnic_flush(uint32_t id)
 {
 	struct fnd_vport *vp = &fnd.vports[id];
-	while (vp->rxq_head != NULL) {
-		struct rte_mbuf *m = rxq_pop(vp);
-		fn_switch_rx_discard(fnd.sw, id, rte_pktmbuf_pkt_len(m),
-				     FN_VC_rx_drop_not_connected);
-		rte_pktmbuf_free(m);
+	void **items;
+	uint64_t at;
+	uint32_t n;
+	while ((n = fn_fifo_run(&vp->rxq, &items, &at)) > 0) {
+		struct rte_mbuf **pkts = (struct rte_mbuf **)items;
+		for (uint32_t i = 0; i < n; i++)
+			fn_switch_rx_discard(fnd.sw, id, rte_pktmbuf_pkt_len(pkts[i]),
+					     FN_VC_rx_drop_not_connected);
+		rte_pktmbuf_free_bulk(pkts, n);
+		rxq_pop(vp, n);
 	}
-	vp->rxq_tail = NULL;
 	fn_switch_rx_queue_empty(fnd.sw, id);
 }
 
@@ -313,6 +306,46 @@ guest_deliver(uint32_t id, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
 }
 
 /*
+ * Take up to `budget` frames from the head of vNIC vp's queue into pkts
+ * (the run that arrived first, then the next): a run whose delay is below
+ * CoDel's target leaves at once; otherwise CoDel judges each frame, and
+ * its victims are freed. @return frames taken.
+ */
+static uint32_t
+rxq_take(uint32_t id, struct fnd_vport *vp, struct rte_mbuf **pkts, uint32_t budget,
+	 uint64_t now)
+{
+	uint32_t n = 0, run;
+	void **items;
+	uint64_t at;
+
+	while (n < budget && (run = fn_fifo_run(&vp->rxq, &items, &at)) > 0) {
+		struct rte_mbuf **head = (struct rte_mbuf **)items;
+		uint64_t sojourn = now > at ? now - at : 0, bytes = 0;
+		if (run > budget - n)
+			run = budget - n;
+		for (uint32_t i = 0; i < run; i++) {
+			bytes += rte_pktmbuf_pkt_len(head[i]);
+			rte_prefetch0(mdata(head[i]));  /* the guest copy reads it next */
+		}
+		if (fn_switch_rx_dequeue_bulk(fnd.sw, id, run, bytes, now, sojourn)) {
+			memcpy(pkts + n, head, run * sizeof(*pkts));
+			n += run;
+		} else {
+			for (uint32_t i = 0; i < run; i++) {
+				if (fn_switch_rx_dequeue(fnd.sw, id, rte_pktmbuf_pkt_len(head[i]),
+							 now, sojourn))
+					pkts[n++] = head[i];
+				else
+					rte_pktmbuf_free(head[i]);   /* CoDel's victim */
+			}
+		}
+		rxq_pop(vp, run);
+	}
+	return n;
+}
+
+/*
  * Serve vNIC id: up to `budget` frames leave its queue through CoDel, and
  * the survivors are copied into the guest. *empty: the queue ran dry.
  * @return frames delivered (*bytes their size).
@@ -322,8 +355,7 @@ rxq_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 	  bool *empty)
 {
 	struct fnd_vport *vp = &fnd.vports[id];
-	struct rte_mbuf *pkts[FND_BURST], *gone[FND_BURST];
-	uint16_t n = 0, n_gone = 0;
+	struct rte_mbuf *pkts[FND_BURST];
 
 	*bytes = 0;
 	if (!vp->ready) {
@@ -331,26 +363,9 @@ rxq_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 		*empty = true;
 		return 0;
 	}
-	while (n < budget && vp->rxq_head != NULL) {
-		struct rte_mbuf *m = rxq_pop(vp);
-		uint64_t at = rxf(m)->arrival;
-		if (fn_switch_rx_dequeue(fnd.sw, id, rte_pktmbuf_pkt_len(m), now,
-					 now > at ? now - at : 0)) {
-			pkts[n++] = m;
-			continue;
-		}
-		gone[n_gone++] = m;
-		if (n_gone == RTE_DIM(gone)) {
-			rte_pktmbuf_free_bulk(gone, n_gone);
-			n_gone = 0;
-		}
-	}
-	if (n_gone)
-		rte_pktmbuf_free_bulk(gone, n_gone);
-	*empty = vp->rxq_head == NULL;
-	if (*empty)
-		vp->rxq_tail = NULL;
-	return n ? guest_deliver(id, pkts, n, bytes) : 0;
+	uint32_t n = rxq_take(id, vp, pkts, budget < FND_BURST ? budget : FND_BURST, now);
+	*empty = fn_fifo_empty(&vp->rxq);
+	return n ? guest_deliver(id, pkts, (uint16_t)n, bytes) : 0;
 }
 
 /*

@@ -298,7 +298,7 @@ run(const struct opts *o, int eal_argc, char **eal_argv)
 	 * a round's bursts in flight. */
 	uint32_t system = (uint32_t)o->n_uplinks * (FND_RING_SIZE + FND_PENDING) +
 			  rte_lcore_count() * 256 * 3 / 2 + 4 * FND_BURST * 16;
-	if (fnd_dp_init() != 0 ||
+	if (fnd_dp_init(o->mbufs) != 0 ||
 	    fn_switch_buffers(fnd.sw, o->mbufs, system < o->mbufs / 2 ? system : o->mbufs / 2) != 0) {
 		fprintf(stderr, "fairnicd: cannot set up the receive queues\n");
 		goto out;
@@ -320,6 +320,7 @@ free:
 	rte_mempool_free(fnd.pool);
 	rte_eal_cleanup();
 	fn_switch_free(fnd.sw);
+	fnd_dp_fini();
 	free(fnd.vports);
 	free(fnd.active);
 	fprintf(stderr, "fairnicd: stopped\n");

@@ -1012,6 +1012,88 @@ test_rx_queues(void **state)
 	fn_switch_free(sw);
 }
 
+/*
+ * fn_switch_rx_dequeue_bulk() is n fn_switch_rx_dequeue() that deliver:
+ * two identical switches, one taking runs whole when the bulk call agrees,
+ * the other frame by frame, see the same random arrivals and delays
+ * (standing queues included, so CoDel enters and leaves its dropping
+ * state): queue, pool, CoDel state, counters and delay maximum stay equal.
+ */
+static void
+test_rx_dequeue_bulk_is_per_frame(void **state)
+{
+	(void)state;
+	struct fn_switch *a = mk(2, HZ), *b = mk(2, HZ);
+	assert_int_equal(fn_switch_buffers(a, 4000, 100), 0);
+	assert_int_equal(fn_switch_buffers(b, 4000, 100), 0);
+	struct fn_vnic_conf c = cf(MAC(1), 0, NONE, true);
+	c.rx_queue = 1 << 30;
+	uint32_t id = add_conf(a, c, 0);
+	assert_int_equal(add_conf(b, c, 0), id);
+	uint64_t t = 0, bulk_runs = 0, aqm_runs = 0;
+	static uint32_t fifo[1 << 14];          /* lengths of the queued frames */
+	uint32_t head = 0, tail = 0;
+	srand(11);
+	for (int step = 0; step < 20000; step++) {
+		uint32_t n = (uint32_t)rand() % 64;
+		for (uint32_t i = 0; i < n && tail - head < (uint32_t)ARRAY_LEN(fifo); i++) {
+			uint32_t len = rand() % 3 ? 1514 : 60 + (uint32_t)rand() % 100;
+			bool qa = fn_switch_rx_enqueue(a, id, len, t);
+			assert_int_equal(fn_switch_rx_enqueue(b, id, len, t), qa);
+			if (qa)
+				fifo[tail++ % (uint32_t)ARRAY_LEN(fifo)] = len;
+		}
+		/* phases of 300 steps: standing delays above CoDel's 5 ms target,
+		 * then mostly below; time moves on by up to 2 ms a step */
+		bool standing = (step / 300) % 2;
+		uint64_t us = standing ? 4000 + (uint64_t)(rand() % 20000)
+				       : (uint64_t)(rand() % 5500);
+		uint64_t sojourn = us * (HZ / 1000000);
+		t += (uint64_t)(rand() % 2000) * (HZ / 1000000);
+		/* a run of the oldest frames leaves (standing: fewer than came) */
+		uint32_t m = tail - head ? 1 + (uint32_t)rand() % (tail - head) : 0;
+		if (standing && m > n / 2 + 1)
+			m = n / 2 + 1 < tail - head ? n / 2 + 1 : tail - head;
+		uint64_t bytes = 0;
+		for (uint32_t i = 0; i < m; i++)
+			bytes += fifo[(head + i) % (uint32_t)ARRAY_LEN(fifo)];
+		if (m && fn_switch_rx_dequeue_bulk(a, id, m, bytes, t, sojourn)) {
+			bulk_runs++;
+			for (uint32_t i = 0; i < m; i++)
+				assert_true(fn_switch_rx_dequeue(b, id, fifo[(head + i) % (uint32_t)ARRAY_LEN(fifo)],
+								 t, sojourn));
+		} else {
+			aqm_runs += m > 0;
+			for (uint32_t i = 0; i < m; i++) {
+				uint32_t len = fifo[(head + i) % (uint32_t)ARRAY_LEN(fifo)];
+				assert_int_equal(fn_switch_rx_dequeue(a, id, len, t, sojourn),
+						 fn_switch_rx_dequeue(b, id, len, t, sojourn));
+			}
+		}
+		head += m;
+		if (head == tail && rand() % 2) {
+			fn_switch_rx_queue_empty(a, id);
+			fn_switch_rx_queue_empty(b, id);
+		}
+		const struct fn_vnic *va = &a->vnics[id], *vb = &b->vnics[id];
+		assert_memory_equal(&va->codel, &vb->codel, sizeof(va->codel));
+		assert_memory_equal(&va->rxq, &vb->rxq, sizeof(va->rxq));
+		assert_memory_equal(va->ctr, vb->ctr, sizeof(va->ctr));
+		assert_int_equal(va->rx_sojourn_max, vb->rx_sojourn_max);
+		assert_memory_equal(&a->buf, &b->buf, sizeof(a->buf));
+	}
+	/* both paths were exercised, and CoDel did drop */
+	assert_true(bulk_runs > 1000 && aqm_runs > 1000);
+	assert_true(a->vnics[id].ctr[FN_VC_rx_drop_aqm] > 0);
+	/* tail drop: every run leaves whole, whatever its delay */
+	c.rx_aqm = FN_AQM_TAIL;
+	assert_int_equal(fn_switch_vnic_update(a, id, &c, t), 0);
+	assert_true(fn_switch_rx_enqueue(a, id, 1514, t));
+	assert_true(fn_switch_rx_dequeue_bulk(a, id, 1, 1514, t + HZ, HZ));
+	fn_switch_free(a);
+	fn_switch_free(b);
+}
+
 static void
 test_update_mac(void **state)
 {
@@ -1510,6 +1592,7 @@ main(void)
 		cmocka_unit_test(test_del_add_reuses_slot),
 		cmocka_unit_test(test_4096_vnics),
 		cmocka_unit_test(test_counters_reset),
+		cmocka_unit_test(test_rx_dequeue_bulk_is_per_frame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
