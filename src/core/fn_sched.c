@@ -44,6 +44,8 @@ pps_profile(struct fn_tb_profile *p, uint64_t pps, uint64_t burst, uint64_t hz)
 	return fn_tb_profile_init(p, pps, burst, hz);
 }
 
+static void set_unit(struct fn_sched *s);
+
 struct profiles {
 	struct fn_tb_profile min_p, ceil_p, pps_p;
 };
@@ -75,6 +77,8 @@ fn_sched_init(struct fn_sched *s, uint32_t max_flows, uint64_t hz)
 	s->hz = hz;
 	s->max_flows = max_flows;
 	s->ring = s->cursor = s->ghead = s->gpos = NONE;
+	s->w_max = 1;
+	set_unit(s);
 	return fn_tb_profile_init(&s->cap_p, 0, 0, hz);
 }
 
@@ -104,8 +108,23 @@ fn_sched_conf_check(const struct fn_sched *s, const struct fn_sched_conf *c)
 	return make_profiles(s, c, &p);
 }
 
-/* Quanta follow the largest weight among configured flows (fn_sched.h);
- * they do not change when flows sleep and wake, so that costs O(1). */
+/*
+ * A pass gives the heaviest awake flow about one burst when few flows are
+ * awake, one frame when many are: a pass over n flows stays short, so
+ * shares converge within milliseconds even with thousands, and a lone busy
+ * flow beside idle (sleeping) ones still gets whole bursts. O(1): called
+ * whenever a flow sleeps or wakes.
+ */
+static void
+set_unit(struct fn_sched *s)
+{
+	uint64_t q = FN_SCHED_QUANTUM / (s->n_members ? s->n_members : 1);
+	if (q < FN_SCHED_FRAME)
+		q = FN_SCHED_FRAME;
+	s->unit = (q << SCALE) / s->w_max;
+}
+
+/* Quanta are relative to the largest weight among configured flows. */
 static void
 requantize(struct fn_sched *s)
 {
@@ -113,16 +132,15 @@ requantize(struct fn_sched *s)
 	for (uint32_t id = 0; id < s->max_flows; id++)
 		if (s->flows[id].member && s->flows[id].conf.weight > w_max)
 			w_max = s->flows[id].conf.weight;
-	/* A pass gives the heaviest flow about one burst when few flows are
-	 * present, one frame when many are: a pass over n flows stays short,
-	 * so shares converge within milliseconds even with thousands. */
-	uint64_t q = FN_SCHED_QUANTUM / (s->n_flows ? s->n_flows : 1);
-	if (q < FN_SCHED_FRAME)
-		q = FN_SCHED_FRAME;
-	uint64_t unit = (q << SCALE) / w_max;
-	for (uint32_t id = 0; id < s->max_flows; id++)
-		if (s->flows[id].member)
-			s->flows[id].quantum = unit * s->flows[id].conf.weight;
+	s->w_max = w_max;
+	set_unit(s);
+}
+
+/* Scaled bytes a visit adds to flow f's deficit. */
+static inline uint64_t
+quantum(const struct fn_sched *s, const struct fn_sched_flow *f)
+{
+	return s->unit * f->conf.weight;
 }
 
 static void
@@ -212,6 +230,7 @@ fn_sched_wake(struct fn_sched *s, uint32_t id)
 		s->flows[at].prev = id;
 	}
 	s->n_members++;
+	set_unit(s);
 	if (f->conf.min != 0) {
 		f->gnext = s->ghead;
 		s->ghead = id;
@@ -241,6 +260,7 @@ fn_sched_sleep(struct fn_sched *s, uint32_t id)
 	if (f->deficit > 0)
 		f->deficit = 0;     /* unused credit is lost; debt is kept */
 	s->n_members--;
+	set_unit(s);
 	if (s->visits_left > s->n_members)
 		s->visits_left = s->n_members;
 }
@@ -323,7 +343,8 @@ fast_forward(struct fn_sched *s)
 		if (is_empty(s, f) || !under_ceiling(s, f))
 			continue;
 		uint64_t need = (uint64_t)(1 - f->deficit);     /* deficit <= 0 here */
-		uint64_t r = (need + f->quantum - 1) / f->quantum;
+		uint64_t q = quantum(s, f);
+		uint64_t r = (need + q - 1) / q;
 		if (r < k)
 			k = r;
 	}
@@ -333,7 +354,7 @@ fast_forward(struct fn_sched *s)
 	for (uint32_t i = 0; i < s->n_members; i++, id = s->flows[id].next) {
 		struct fn_sched_flow *f = &s->flows[id];
 		if (!is_empty(s, f) && under_ceiling(s, f))
-			f->deficit += (int64_t)(k * f->quantum);
+			f->deficit += (int64_t)(k * quantum(s, f));
 	}
 	return true;
 }
@@ -360,7 +381,7 @@ fn_sched_next(struct fn_sched *s, uint32_t *budget)
 					advance(s);
 					continue;
 				}
-				f->deficit += (int64_t)f->quantum;
+				f->deficit += (int64_t)quantum(s, f);
 				f->open = true;
 			}
 			if (f->deficit > 0 && !is_empty(s, f) && under_ceiling(s, f))

@@ -31,8 +31,9 @@
  *
  * Quanta are scaled (1/65536 byte) relative to the largest weight present,
  * so weights 1..10000 keep their exact ratio; a pass hands out about one
- * burst in all (at least a frame to the heaviest flow), so it stays short
- * with thousands of flows, and a yellow service is cut to what the
+ * burst in all among the awake flows (at least a frame to the heaviest),
+ * so it stays short with thousands of flows, while a flow busy among
+ * many idle ones still moves whole bursts; and a yellow service is cut to what the
  * deficit covers, so debts stay near one frame. When every flow wanting service is still in
  * deficit, whole rounds are skipped at once (no idle spinning).
  *
@@ -75,7 +76,6 @@ struct fn_sched_flow {
 	bool green_served;      /**< the last service was from the green pass */
 	uint32_t empty_round;   /**< round in which it reported empty (+1) */
 	int64_t deficit;        /**< scaled bytes (<< 16) */
-	uint64_t quantum;       /**< scaled bytes added per visit */
 	uint32_t avg_size;      /**< bytes per frame of its last service */
 	struct fn_sched_conf conf;
 	struct fn_tb_profile min_p, ceil_p, pps_p;
@@ -95,6 +95,8 @@ struct fn_sched {
 	uint32_t visits_left;   /**< yellow visits left this round */
 	uint32_t round;         /**< round number (for empty_round) */
 	bool served_any;        /**< this yellow pass moved a frame */
+	uint32_t w_max;         /**< largest weight among configured flows */
+	uint64_t unit;          /**< scaled bytes per visit and unit of weight */
 	struct fn_tb_profile cap_p;
 	struct fn_tb cap_tb;
 	uint64_t now;           /**< time of the current round */
@@ -121,8 +123,9 @@ void fn_sched_flow_del(struct fn_sched *s, uint32_t id);
  * Take a configured flow off the ring (nothing to send for a while: an
  * empty receive queue, a guest not connected) or put it back. A sleeping
  * flow costs nothing per round; it loses unused credit, keeps any debt,
- * and wakes at the back of the current round. Quanta do not change, so
- * both are O(1) (O(flows with a guarantee) to leave the green list).
+ * and wakes at the back of the current round. Both are O(1) (O(flows
+ * with a guarantee) to leave the green list); quanta follow the number
+ * of awake flows.
  * A new flow starts awake.
  */
 void fn_sched_wake(struct fn_sched *s, uint32_t id);

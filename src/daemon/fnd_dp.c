@@ -41,6 +41,7 @@
 
 static struct fn_fifo_pool chunks;     /* of the vNICs' receive queues */
 static uint32_t local_queued;   /* frames the transmit side queued locally this round */
+static uint32_t offers;         /* frames offered to receive queues (a flood: once per member) */
 
 static inline const uint8_t *
 mdata(struct rte_mbuf *m)
@@ -98,6 +99,7 @@ static bool
 rxq_offer(uint32_t id, struct rte_mbuf *m, uint64_t now)
 {
 	struct fnd_vport *vp = &fnd.vports[id];
+	offers++;
 	if (!vp->ready) {
 		fnd.sw->vnics[id].ctr[FN_VC_rx_drop_not_connected]++;
 		return false;
@@ -645,6 +647,7 @@ fnd_dp_worker(void *arg)
 		uint32_t drained = 0, awake_rx = sw->rx_sched[local].n_members,
 			 awake_tx = sw->tx_sched[local].n_members;
 		bool full = false;
+		offers = 0;
 		for (uint16_t u = 0; u < fnd.n_uplinks; u++) {
 			drained += rx_drain(u, now, &d, &full);
 			awake_rx += sw->rx_sched[u].n_members;
@@ -654,6 +657,7 @@ fnd_dp_worker(void *arg)
 			rte_pktmbuf_free_bulk(d.m, d.n);
 			d.n = 0;
 		}
+		uint32_t rx_offers = offers;
 		/* saturated: shift the core from copying to draining */
 		share = full && awake_rx > 1
 			? (share * 7 / 8 > SHARE_MIN ? share * 7 / 8 : SHARE_MIN)
@@ -661,9 +665,13 @@ fnd_dp_worker(void *arg)
 		uint32_t rx_work = (uint32_t)(((uint64_t)drained * share) / SHARE_ONE);
 		if (rx_work < awake_rx * FND_BURST)
 			rx_work = awake_rx * FND_BURST;
+		/* transmit may move as many frames as receive handled: a
+		 * flood beyond the core does not take it from the guests */
 		uint32_t tx_work = awake_tx * FND_BURST;
 		if (tx_work < rx_work)
 			tx_work = rx_work;
+		if (tx_work < rx_offers)
+			tx_work = rx_offers;
 		local_queued = 0;
 		for (uint32_t k = 0; k < fnd.n_uplinks && tx_work; k++)
 			tx_service(k, now, &tx_work);

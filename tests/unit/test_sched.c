@@ -445,6 +445,41 @@ test_sleep_and_wake(void **state)
 	sim_free(m);
 }
 
+/*
+ * Quanta follow the awake flows: a flow busy among thousands of idle
+ * (sleeping) ones still gets whole bursts per visit (one vhost call moves
+ * 32 full-size frames, not one), while thousands of awake flows each get
+ * about a frame per visit (a pass stays short).
+ */
+static void
+test_busy_flow_among_sleeping_ones_gets_bursts(void **state)
+{
+	(void)state;
+	struct fn_sched s;
+	struct fn_sched_conf c = { .weight = 1 };
+	uint32_t budget;
+	assert_int_equal(fn_sched_init(&s, 4001, HZ), 0);
+	for (uint32_t id = 0; id < 4001; id++)
+		assert_int_equal(fn_sched_flow_set(&s, id, &c, 0), 0);
+	for (uint32_t id = 1; id < 4001; id++)
+		fn_sched_sleep(&s, id);
+	for (int round = 0; round < 3; round++) {
+		fn_sched_begin(&s, (uint64_t)round * 10 * US);
+		assert_int_equal(fn_sched_next(&s, &budget), 0);
+		assert_int_equal(budget, FN_SCHED_BURST);
+		fn_sched_done(&s, 0, budget, (uint64_t)budget * FN_SCHED_FRAME, false);
+	}
+	/* all awake: a visit is worth about one full-size frame */
+	for (uint32_t id = 1; id < 4001; id++)
+		fn_sched_wake(&s, id);
+	fn_sched_begin(&s, 100 * US);
+	uint32_t id = fn_sched_next(&s, &budget);
+	assert_true(id != FN_SCHED_NONE);
+	assert_in_range(budget, 1, 2);
+	fn_sched_done(&s, id, budget, (uint64_t)budget * FN_SCHED_FRAME, false);
+	fn_sched_free(&s);
+}
+
 /* Extreme weights keep their ratio (quanta are scaled, fast-forwarded). */
 static void
 test_extreme_weights(void **state)
@@ -567,6 +602,334 @@ test_random_against_reference(void **state)
 	}
 }
 
+/*
+ * Transients of the 10 ms buckets (fn_sched.c, bits_profile): a bucket
+ * left idle fills up to 10 ms of its rate (at least FN_SCHED_QUANTUM
+ * bytes) and lets that much through above the rate when traffic resumes.
+ * These tests bound it exactly, so they look at every 10 us tick: record()
+ * keeps what each flow was served in each tick, and the worst window is
+ * taken over all of them. Ticks i..j, both served, form the window
+ * [t_i, t_j] of (j - i) ticks for upper bounds (a bucket's credit at t_i
+ * already holds the tick before it) and [t_i, t_{j+1}) of (j - i + 1)
+ * ticks for lower bounds. Rates are chosen so a tick's worth is whole
+ * bytes: every quantity below is an exact integer.
+ */
+#define TICK    (10 * US)
+#define SVC     ((int64_t)FN_SCHED_QUANTUM)     /* one service: FN_SCHED_BURST full frames */
+
+/* `rate`'s bytes per tick */
+static int64_t
+per_tick(uint64_t rate)
+{
+	assert_int_equal(rate / 8 * TICK % HZ, 0);
+	return (int64_t)(rate / 8 * TICK / HZ);
+}
+
+/* A default bucket's depth in bytes, as documented (not read from the
+ * scheduler, so that a different depth fails): 10 ms of `rate`, at least
+ * FN_SCHED_QUANTUM. */
+static int64_t
+depth(uint64_t rate)
+{
+	int64_t b = (int64_t)(rate / 8 / 100);
+	return b > SVC ? b : SVC;
+}
+
+/* Run `ticks` ticks; b[k * m->n + i]: bytes served to flow i in tick `from` + k. */
+static void
+record(struct sim *m, int64_t *b, uint32_t from, uint32_t ticks)
+{
+	for (uint32_t k = from; k < from + ticks; k++) {
+		for (uint32_t i = 0; i < m->n; i++)
+			b[(size_t)k * m->n + i] = -(int64_t)m->src[i].bytes;
+		run(m, TICK);
+		for (uint32_t i = 0; i < m->n; i++)
+			b[(size_t)k * m->n + i] += (int64_t)m->src[i].bytes;
+	}
+}
+
+/* Bytes of flow `f` (-1: all flows) in tick k. */
+static int64_t
+at(const struct sim *m, const int64_t *b, int f, uint32_t k)
+{
+	if (f >= 0)
+		return b[(size_t)k * m->n + (uint32_t)f];
+	int64_t t = 0;
+	for (uint32_t i = 0; i < m->n; i++)
+		t += b[(size_t)k * m->n + i];
+	return t;
+}
+
+/* Largest excess over `r` bytes per tick of any window in ticks
+ * [from, to): max over from <= i <= j < to of bytes(i..j) - r * (j - i). */
+static int64_t
+worst_over(const struct sim *m, const int64_t *b, int f, uint32_t from, uint32_t to,
+	   int64_t r)
+{
+	int64_t worst = INT64_MIN, low = INT64_MAX, sum = 0;
+	for (uint32_t j = from; j < to; j++) {
+		int64_t z = sum - r * (int64_t)(j - from);     /* window opening at j */
+		low = z < low ? z : low;
+		sum += at(m, b, f, j);
+		int64_t y = sum - r * (int64_t)(j - from) - low;
+		worst = y > worst ? y : worst;
+	}
+	return worst;
+}
+
+/* Largest shortfall: min over from <= i <= j < to of bytes(i..j) - r * (j - i + 1). */
+static int64_t
+worst_under(const struct sim *m, const int64_t *b, int f, uint32_t from, uint32_t to,
+	    int64_t r)
+{
+	int64_t worst = INT64_MAX, high = INT64_MIN, sum = 0;
+	for (uint32_t j = from; j < to; j++) {
+		int64_t z = sum - r * (int64_t)(j - from);
+		high = z > high ? z : high;
+		sum += at(m, b, f, j);
+		int64_t y = sum - r * (int64_t)(j + 1 - from) - high;
+		worst = y < worst ? y : worst;
+	}
+	return worst;
+}
+
+/* assert_cmp(x, <, y): integers, both printed on failure */
+#define assert_cmp(a, op, b)                                                   \
+	do {                                                                   \
+		int64_t a_ = (a), b_ = (b);                                    \
+		if (!(a_ op b_))                                               \
+			fail_msg("%s = %lld, want %s %s = %lld", #a,           \
+				 (long long)a_, #op, #b, (long long)b_);       \
+	} while (0)
+
+/*
+ * (1) A flow with ceiling R, idle a long time (polled, empty), then flat
+ * out. Its ceiling bucket is full, B = depth(R). It is served while the
+ * bucket holds credit, and the service that empties it may overshoot by
+ * one service S: in ANY window of T after it starts, sent < R*T + B + S.
+ * Alone on an unlimited link the bound is reached: all of B goes in the
+ * first tick, and a full service more on the first tick the bucket is
+ * positive again (it then holds at most r, one tick of R): the worst
+ * window is >= B + S - r. From the second tick on it is at R within a
+ * service (not a frame: a flow alone takes FN_SCHED_BURST frames a visit):
+ * the bucket ends every tick in (-S, 0], so every window is within
+ * (R*T - S, R*T + S + r). Checked at 400 Mbit/s (B = 10 ms of R) and
+ * 8 Mbit/s (B = the floor, FN_SCHED_QUANTUM > 10 ms of R).
+ */
+static void
+test_ceiling_burst_after_idle(void **state)
+{
+	(void)state;
+	const uint64_t rates[] = { 400 * MBIT, 8 * MBIT };
+	const uint32_t n = 5000;                        /* 50 ms */
+	for (int c = 0; c < 2; c++) {
+		uint64_t R = rates[c];
+		int64_t B = depth(R), r = per_tick(R);
+		struct sim *m = sim_new(1, 0);
+		int64_t *b = calloc(n, sizeof(*b));
+		flow(m, 0, 0, R, 1, 1514, 0);
+		m->src[0].on = false;
+		run(m, 1000 * MS);
+		m->src[0].on = true;
+		record(m, b, 0, n);
+		int64_t over = worst_over(m, b, 0, 0, n, r);
+		assert_cmp(over, <, B + SVC);
+		assert_cmp(over, >=, B + SVC - r);
+		assert_cmp(worst_over(m, b, 0, 1, n, r), <, SVC + r);
+		assert_cmp(worst_under(m, b, 0, 1, n, r), >, -SVC);
+		free(b);
+		sim_free(m);
+	}
+}
+
+/*
+ * (1, shared) The same flow behind a link of 4R that an equal-weight flow
+ * keeps busy: its share is 2R, so its burst drains at 2R - R = R and lasts
+ * B/R = 10 ms. The window bound is the same (R*T + B + S); half-way (5 ms)
+ * half the burst is still to come, and from 10 ms on it is at R within a
+ * service as above (the other flow only delays its services).
+ */
+static void
+test_ceiling_burst_on_shared_link(void **state)
+{
+	(void)state;
+	const uint64_t R = 400 * MBIT;
+	const uint32_t n = 10000;                       /* 100 ms */
+	int64_t B = depth(R), r = per_tick(R);
+	struct sim *m = sim_new(2, 4 * R);
+	int64_t *b = calloc((size_t)n * 2, sizeof(*b));
+	flow(m, 0, 0, R, 1, 1514, 0);
+	flow(m, 1, 0, 0, 1, 1514, 0);
+	m->src[0].on = false;
+	run(m, 1000 * MS);
+	m->src[0].on = true;
+	record(m, b, 0, n);
+	uint32_t settle = (uint32_t)(B * 8 * HZ / R / TICK);   /* B/R: 10 ms */
+	assert_int_equal(settle, 10 * MS / TICK);
+	assert_cmp(worst_over(m, b, 0, 0, n, r), <, B + SVC);
+	assert_cmp(worst_over(m, b, 0, settle / 2, n, r), >, B / 2 - SVC);
+	assert_cmp(worst_over(m, b, 0, settle, n, r), <, SVC + r);
+	assert_cmp(worst_under(m, b, 0, settle, n, r), >, -SVC);
+	free(b);
+	sim_free(m);
+}
+
+/*
+ * (2) Link C, flows A (no limit) and G (guarantee g), equal weights. The
+ * link idles, then A runs alone for 100 ms, then G wakes from a long sleep.
+ *  - The link: over ANY window, total < C*T + Bc + S (Bc = depth(C): the
+ *    capacity bucket, full after the idle spell, may all go at once, plus
+ *    one service of overshoot); the first tick does take more than Bc.
+ *    Once A has kept it busy its bucket is empty: < C*T + S + rc.
+ *  - G's guarantee comes first: nothing is served after the wake until
+ *    the link has repaid its debt (one service at most: S/rc + 1 ticks,
+ *    250 us here), and then G is, in that round, a full service (the green
+ *    pass; a yellow service would be cut to half a quantum and come after
+ *    A's open visit). From the wake, G never falls behind g by more than
+ *    one service: sent(wake, t) > g*(t - wake) - S at every tick.
+ *  - G's share converges to g + (C - g)/2 once its guarantee bucket,
+ *    depth(g), has drained: the green pass takes the whole link until then,
+ *    so it drains at C - g, in depth(g)/(C - g) = 10 ms here. Until then G
+ *    gets about depth(g)/2 above its share (C - share = (C - g)/2 during
+ *    10 ms); from then on every window is within its share +- 2 S (a window
+ *    may cut one of its services and one of A's).
+ */
+static void
+test_link_burst_and_guarantee_on_wake(void **state)
+{
+	(void)state;
+	const uint64_t C = 1600 * MBIT, g = 800 * MBIT, share = g + (C - g) / 2;
+	const uint32_t n1 = 10000, n2 = 10000;          /* 100 ms, 100 ms */
+	int64_t Bc = depth(C), Bg = depth(g), rc = per_tick(C), rg = per_tick(g);
+	int64_t rs = per_tick(share);
+	struct sim *m = sim_new(2, C);
+	int64_t *b = calloc((size_t)(n1 + n2) * 2, sizeof(*b));
+	flow(m, 0, 0, 0, 1, 1514, 0);
+	flow(m, 1, g, 0, 1, 1514, 0);
+	m->src[0].on = false;
+	fn_sched_sleep(&m->s, 1);
+	run(m, 1000 * MS);
+	m->src[0].on = true;
+	record(m, b, 0, n1);
+	fn_sched_wake(&m->s, 1);
+	record(m, b, n1, n2);
+
+	/* the link */
+	int64_t link = worst_over(m, b, -1, 0, n1 + n2, rc);
+	assert_cmp(link, <, Bc + SVC);
+	assert_cmp(at(m, b, -1, 0), >, Bc);
+	assert_cmp(worst_over(m, b, -1, 1, n1 + n2, rc), <, SVC + rc);
+
+	/* the guarantee, first */
+	uint32_t first = n1;
+	while (first < n1 + n2 && at(m, b, 1, first) == 0)
+		first++;
+	assert_cmp(first - n1, <=, SVC / rc + 1);
+	for (uint32_t k = n1; k <= first; k++)
+		assert_int_equal(at(m, b, 0, k), 0);
+	assert_int_equal(at(m, b, 1, first), SVC);
+	int64_t sum = 0;
+	for (uint32_t k = n1; k < n1 + n2; k++) {
+		sum += at(m, b, 1, k);
+		assert_cmp(sum, >, rg * (int64_t)(k + 1 - n1) - SVC);
+	}
+
+	/* the share */
+	uint32_t settle = (uint32_t)(Bg * 8 * HZ / (C - g) / TICK);  /* 10 ms */
+	assert_int_equal(settle, 10 * MS / TICK);
+	int64_t burst = worst_over(m, b, 1, n1, n1 + n2, rs);
+	assert_cmp(burst, >, Bg / 2 - SVC);
+	assert_cmp(burst, <, Bg / 2 + 2 * SVC);
+	assert_cmp(worst_over(m, b, 1, n1 + settle, n1 + n2, rs), <, 2 * SVC + rs);
+	assert_cmp(worst_under(m, b, 1, n1 + settle, n1 + n2, rs), >, -2 * SVC);
+	free(b);
+	sim_free(m);
+}
+
+/*
+ * (3) Sleep gives no credit beyond the buckets. A flow with ceiling R,
+ * flat out, sleeps, wakes and runs flat out again: its ceiling bucket
+ * kept filling while it slept, but only up to its depth, so whatever the
+ * sleep beyond 10 ms (+ the one service of debt it slept with) the burst
+ * is the same, exactly, and bounded as in (1).
+ */
+static void
+test_long_sleep_burst_is_the_bucket(void **state)
+{
+	(void)state;
+	const uint64_t R = 400 * MBIT;
+	const uint64_t naps[] = { 20 * MS, 10000 * MS };
+	const uint32_t n = 2000;                        /* 20 ms */
+	int64_t B = depth(R), r = per_tick(R), worst[2], first[2];
+	for (int c = 0; c < 2; c++) {
+		struct sim *m = sim_new(1, 0);
+		int64_t *b = calloc(n, sizeof(*b));
+		flow(m, 0, 0, R, 1, 1514, 0);
+		run(m, 100 * MS);
+		fn_sched_sleep(&m->s, 0);
+		run(m, naps[c]);
+		fn_sched_wake(&m->s, 0);
+		record(m, b, 0, n);
+		worst[c] = worst_over(m, b, 0, 0, n, r);
+		first[c] = b[0];
+		assert_cmp(worst[c], <, B + SVC);
+		free(b);
+		sim_free(m);
+	}
+	assert_int_equal(worst[0], worst[1]);
+	assert_int_equal(first[0], first[1]);
+}
+
+/*
+ * (3, round robin) A sleeping flow loses its unused deficit
+ * (fn_sched_sleep). A guest that disconnects in the middle of its visit,
+ * again and again (tx: fn_switch_vnic_ready), must not bank a quantum each
+ * time: after 1000 such visits it wakes with no credit, and with an
+ * equal-weight competitor the two stay within one pass's quanta
+ * (FN_SCHED_QUANTUM) of each other over any window, where 1000 banked
+ * quanta would be 1000 * FN_SCHED_QUANTUM / 2 bytes.
+ */
+static void
+test_sleep_drops_round_robin_credit(void **state)
+{
+	(void)state;
+	const uint32_t n = 10000;                       /* 100 ms */
+	struct sim *m = sim_new(2, 1600 * MBIT);
+	int64_t *b = calloc((size_t)n * 2, sizeof(*b));
+	flow(m, 0, 0, 0, 1, 1514, 0);
+	flow(m, 1, 0, 0, 1, 1514, 0);
+	fn_sched_sleep(&m->s, 1);
+	uint32_t visits = 0;
+	for (int i = 0; i < 1000; i++, m->now += TICK) {
+		uint32_t budget;
+		fn_sched_begin(&m->s, m->now);
+		if (fn_sched_next(&m->s, &budget) != 0)
+			continue;
+		assert_cmp(budget, >, 1);       /* it leaves credit unused */
+		fn_sched_done(&m->s, 0, 1, 1514, false);        /* one frame, then gone */
+		fn_sched_sleep(&m->s, 0);
+		assert_cmp(m->s.flows[0].deficit, <=, 0);
+		fn_sched_wake(&m->s, 0);
+		visits++;
+	}
+	assert_cmp(visits, >, 900);
+	fn_sched_wake(&m->s, 1);
+	record(m, b, 0, n);
+	/* A - B over any window: the worst of either sign */
+	int64_t sum = 0, low = 0, high = 0, ahead = 0, behind = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		sum += at(m, b, 0, k) - at(m, b, 1, k);
+		ahead = sum - low > ahead ? sum - low : ahead;
+		behind = high - sum > behind ? high - sum : behind;
+		low = sum < low ? sum : low;
+		high = sum > high ? sum : high;
+	}
+	assert_cmp(ahead, <=, SVC);
+	assert_cmp(behind, <=, SVC);
+	free(b);
+	sim_free(m);
+}
+
 int
 main(void)
 {
@@ -582,11 +945,17 @@ main(void)
 		cmocka_unit_test(test_core_bottleneck_min_first),
 		cmocka_unit_test(test_live_changes),
 		cmocka_unit_test(test_4096_flows),
+		cmocka_unit_test(test_busy_flow_among_sleeping_ones_gets_bursts),
 		cmocka_unit_test(test_flows_leave_and_join),
 		cmocka_unit_test(test_sleep_and_wake),
 		cmocka_unit_test(test_extreme_weights),
 		cmocka_unit_test(test_bad_settings),
 		cmocka_unit_test(test_random_against_reference),
+		cmocka_unit_test(test_ceiling_burst_after_idle),
+		cmocka_unit_test(test_ceiling_burst_on_shared_link),
+		cmocka_unit_test(test_link_burst_and_guarantee_on_wake),
+		cmocka_unit_test(test_long_sleep_burst_is_the_bucket),
+		cmocka_unit_test(test_sleep_drops_round_robin_credit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
