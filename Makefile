@@ -26,7 +26,7 @@ CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-all: $(B)/fairnicd $(B)/fairnicctl $(B)/fntraffic $(UNIT_BIN)
+all: $(B)/fairnicd $(B)/fairnicctl $(B)/fntraffic $(B)/core_cycles $(UNIT_BIN)
 
 $(B)/core/%.o: src/core/%.c
 	@mkdir -p $(dir $@)
@@ -43,6 +43,9 @@ $(B)/cli/%.o: src/cli/%.c
 $(B)/tools/%.o: tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DPDK_CFLAGS) -c $< -o $@
+$(B)/bench/%.o: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 $(B)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -60,6 +63,8 @@ $(B)/fairnicctl: $(patsubst src/%.c,$(B)/%.o,$(CLI_SRC)) $(B)/libfnctl.a $(B)/li
 	$(CC) $(CFLAGS) -o $@ $^ -ljansson
 $(B)/fntraffic: $(B)/tools/fntraffic.o $(B)/libfncore.a
 	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -lpthread -lm
+$(B)/core_cycles: $(B)/bench/core_cycles.o $(B)/libfncore.a
+	$(CC) $(CFLAGS) -o $@ $^ -lm
 $(B)/tests/test_%: $(B)/tests/test_%.o $(B)/libfnctl.a $(B)/libfncore.a
 	$(CC) $(CFLAGS) -o $@ $^ -lcmocka -ljansson -lm
 
@@ -85,6 +90,7 @@ demo: setup
 
 bench: setup
 	@$(MAKE) --no-print-directory -j2 all
+	@taskset -c 1 $(B)/core_cycles
 	@/usr/bin/python3 bench/bench.py
 
 clean:

@@ -23,7 +23,7 @@ from fairnic import Daemon, Traffic, ensure_hugepages, wait_for  # noqa: E402
 
 WIRE, VM, VM2, OTHER = "02:00:00:00:00:fe", "52:54:00:00:00:01", "52:54:00:00:00:02", "02:00:00:00:00:ee"
 MS = int(os.environ.get("FAIRNIC_BENCH_MS", "2000"))
-REPEATS = int(os.environ.get("FAIRNIC_BENCH_REPEATS", "3"))
+REPEATS = int(os.environ.get("FAIRNIC_BENCH_REPEATS", "5"))
 LIMITS = ["rx-rate", "100gbit", "rx-pps", "100000000", "tx-rate", "100gbit", "tx-pps", "100000000"]
 # Sharing in both directions on top of the limits: guarantees, weights and
 # an uplink capacity, none of them binding (far above the offered load), so
@@ -121,35 +121,27 @@ def main():
         print(f"round {i + 1}: " + ", ".join(f"{k[0]} {k[1]} {k[2]}B {v[-1]:.2f}" for k, v in runs.items()),
               flush=True)
     results = {k: statistics.median(v) for k, v in runs.items()}
-    ghz = tsc_ghz()
     print("\n| direction | frame | testpmd Mpps | fairnic Mpps | ratio | +limits&checks Mpps | ratio "
-          "| +sharing (min, weight, ceiling, capacity) Mpps | ratio | scheduler cycles/frame |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| +sharing (min, weight, ceiling, capacity) Mpps | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for direction, length in CASES:
         tp_ = results[("testpmd", direction, length)]
         fn = results[("fairnic", direction, length)]
         fl = results[("fairnic+limits", direction, length)]
         fs = results[("fairnic+sharing", direction, length)]
         ratio = (lambda a, b: f"{a / b:.2f}" if b else "n/a")
-        # what the sharing setup costs per frame over the plain one, at
-        # the forwarding core's clock (both saturate that core)
-        cyc = f"{ghz * 1e3 * (1 / fs - 1 / fn):+.0f}" if fs and fn and ghz else "n/a"
         print(f"| {direction} | {length + 4}B | {tp_:.3f} | {fn:.3f} | {ratio(fn, tp_)} | {fl:.3f} | "
-              f"{ratio(fl, tp_)} | {fs:.3f} | {ratio(fs, tp_)} | {cyc} |")
-    print(f"(cycles at {ghz:.2f} GHz; a negative figure is noise: the sharing run was faster)")
+              f"{ratio(fl, tp_)} | {fs:.3f} | {ratio(fs, tp_)} |")
+    # Per round, the ratio of each fairnic setup to testpmd in that round
+    # (the setups of a round run back to back): how far noise moves them.
+    print("\nratio to testpmd per round, 64 B VM -> VM:")
+    for label, _ in SETUPS:
+        per = [f / t for f, t in zip(runs[(label, "vm->vm", 60)], runs[("testpmd", "vm->vm", 60)])]
+        print(f"  {label}: " + " ".join(f"{x:.2f}" for x in per) +
+              f" (median {statistics.median(per):.2f})")
+    print("(what the core adds per frame, free of vhost's copies and of machine noise: "
+          "build/core_cycles, run by `make bench` first)")
     return 0
-
-
-def tsc_ghz():
-    """The core's clock, from /proc/cpuinfo (0 when it does not say)."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("cpu MHz"):
-                    return float(line.split(":")[1]) / 1000
-    except OSError:
-        pass
-    return 0.0
 
 
 if __name__ == "__main__":

@@ -579,10 +579,11 @@ model_conf(const struct prog *p, struct fn_vnic_conf *c, bool *may_range)
 		c->tx_weight = 1;
 	if (c->rx_weight > FN_SCHED_WEIGHT_MAX || c->tx_weight > FN_SCHED_WEIGHT_MAX)
 		e |= E_INVAL;
-	/* rx-queue: FN_RXQ_DEFAULT_MS at the ceiling (whole kB per ms), at
-	 * least FN_RXQ_DEFAULT_MIN */
+	/* rx-queue: FN_RXQ_DEFAULT_MS at the ceiling (whole kB per ms; at
+	 * FN_RXQ_UNLIMITED_RATE without one), at least FN_RXQ_DEFAULT_MIN */
 	if (!c->rx_queue) {
-		uint64_t q = c->rx_rate / 8 / 1000 * FN_RXQ_DEFAULT_MS;
+		uint64_t q = (c->rx_rate ? c->rx_rate : FN_RXQ_UNLIMITED_RATE) / 8 / 1000 *
+			     FN_RXQ_DEFAULT_MS;
 		c->rx_queue = q > FN_RXQ_DEFAULT_MIN ? q : FN_RXQ_DEFAULT_MIN;
 	}
 	if (c->rx_queue < fr || c->rx_aqm > FN_AQM_TAIL)

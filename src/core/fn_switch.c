@@ -120,10 +120,13 @@ fn_switch_conf_check(const struct fn_switch *sw, struct fn_vnic_conf *c)
 		c->rx_weight = 1;
 	if (c->tx_weight == 0)
 		c->tx_weight = 1;
-	/* Room for 10 ms at the ceiling, and never less than 256 KiB. */
+	/* Room for 10 ms at the ceiling (without one, at 10 Gbit/s: more
+	 * than a round's drain, so an unlimited vNIC's excess waits in the
+	 * wire's ring instead of being read and dropped), never less than
+	 * 256 KiB. The pool's threshold bounds what it really holds. */
 	if (c->rx_queue == 0)
-		c->rx_queue = max_u64(c->rx_rate / 8 / 1000 * FN_RXQ_DEFAULT_MS,
-				      FN_RXQ_DEFAULT_MIN);
+		c->rx_queue = max_u64((c->rx_rate ? c->rx_rate : FN_RXQ_UNLIMITED_RATE) /
+				      8 / 1000 * FN_RXQ_DEFAULT_MS, FN_RXQ_DEFAULT_MIN);
 	if (c->rx_queue < sw->max_frame + FN_VLAN_HLEN || c->rx_aqm > FN_AQM_TAIL)
 		return -EINVAL;   /* not even one frame would fit */
 	struct fn_vnic_limits l;

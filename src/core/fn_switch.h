@@ -52,6 +52,7 @@
 #define FN_SWITCH_MAX_FRAME (UINT32_C(1) << 20)  /**< largest max_frame accepted */
 #define FN_RXQ_DEFAULT_MIN  (256 * 1024)   /**< default rx-queue floor, bytes */
 #define FN_RXQ_DEFAULT_MS   10             /**< default rx-queue: ms at the ceiling */
+#define FN_RXQ_UNLIMITED_RATE 10000000000ull /**< ... or at this rate (bits/s) without one */
 #define FN_RXQ_RESERVE_MAX  64             /**< frames a queue may always hold */
 #define FN_AQM_SMALL        128            /**< frames this short CoDel never drops */
 

@@ -118,7 +118,7 @@ enum fn_key_home {
 	X("rx-weight", RX_WEIGHT, WEIGHT, rx_weight, "N", LIMIT, 0, NULL, \
 	  "its share, relative to the other vNICs', of what the uplink has beyond the guarantees, 1..10000 (default 1)") \
 	X("rx-queue", RX_QUEUE, SIZE, rx_queue, "SIZE", LIMIT, 0, "default", \
-	  "receive queue limit (default 0: 10 ms at rx-rate, at least 256 KiB)") \
+	  "receive queue limit (default 0: 10 ms at rx-rate, or at 10 Gbit/s without one; at least 256 KiB)") \
 	X("rx-police", RX_POLICE, ONOFF, rx_police, "on|off", LIMIT, 0, NULL, \
 	  "on: drop above rx-rate/rx-pps at arrival; off: queue, shape (default)") \
 	X("rx-aqm", RX_AQM, AQM, rx_aqm, "codel|tail", LIMIT, 0, NULL, \

@@ -224,7 +224,7 @@ def test_read_only_commands(daemon, words):
 # ---- link-sharing keys, uplink capacities, admission control ----------------
 
 NEW_KEYS_DEFAULTS = {"rx_min": 0, "tx_min": 0, "rx_weight": 1, "tx_weight": 1,
-                     "rx_queue": 256 * 1024, "rx_police": False, "rx_aqm": "codel"}
+                     "rx_queue": 12_500_000, "rx_police": False, "rx_aqm": "codel"}
 
 
 def vnic(d, name):

@@ -818,7 +818,7 @@ test_tx_shaper(void **state)
 /* ---- reconfiguration ----------------------------------------------------------- */
 
 /* Defaults of the sharing keys: weight 1, a queue of 10 ms at the ceiling
- * and at least 256 KiB. */
+ * (at 10 Gbit/s without one) and at least 256 KiB. */
 static void
 test_sharing_defaults(void **state)
 {
@@ -828,6 +828,10 @@ test_sharing_defaults(void **state)
 	assert_int_equal(fn_switch_conf_check(sw, &c), 0);
 	assert_int_equal(c.rx_weight, 1);
 	assert_int_equal(c.tx_weight, 1);
+	assert_int_equal(c.rx_queue, 12500000);
+	c = cf(MAC(1), 0, NONE, true);
+	c.rx_rate = 100000000;          /* 10 ms at 100 Mbit/s is below the floor */
+	assert_int_equal(fn_switch_conf_check(sw, &c), 0);
 	assert_int_equal(c.rx_queue, 256 * 1024);
 	c = cf(MAC(1), 0, NONE, true);
 	c.rx_rate = 1000000000;         /* 10 ms at 1 Gbit/s = 1.25 MB */
