@@ -26,6 +26,7 @@
 #include <rte_ticketlock.h>
 #include "fn_cmd.h"
 #include "fn_fifo.h"
+#include "fn_idle.h"
 #include "fn_switch.h"
 
 #define FND_MAX_UPLINKS  16
@@ -41,6 +42,7 @@ struct fnd_uplink {
 	uint16_t port;
 	uint16_t n_pending;             /* frames waiting for the port's queue */
 	bool link_up;                   /* false once the port took nothing for 100 ms */
+	int intr_fd;                    /* its receive interrupt in fnd.epfd, -1 if none */
 	uint64_t stalled_since;         /* TSC of the first fruitless flush, 0 if none */
 	struct rte_mbuf *pending[FND_PENDING];
 	uint64_t drops_base[3];         /* fnd_extstats baseline at the last reset */
@@ -68,6 +70,12 @@ struct fnd_vport {
 	 * scheduler, grouped by the round they arrived in (fn_fifo). */
 	struct fn_fifo rxq;
 	volatile uint64_t rxq_head_ts;  /* arrival of the head (TSC), for stats */
+	/* Transmit polling (data plane only): a guest whose ring stays empty
+	 * leaves the polled set, and its kick (kickfd in fnd.epfd) brings it
+	 * back. */
+	int kickfd;                     /* the guest's transmit kick, -1 if none */
+	bool tx_asleep;
+	uint64_t tx_last_busy;          /* TSC of its last frame */
 };
 
 struct fnd {
@@ -80,6 +88,10 @@ struct fnd {
 	struct rte_mempool *pool;
 	rte_ticketlock_t round;
 	volatile bool quit;
+	/* Adaptive polling (fnd_dp.c): the worker's wake-up sources. */
+	struct fn_idle_conf idle_conf;
+	int epfd;                       /* guests' kicks, uplink interrupts, ctl_wake */
+	int ctl_wake;                   /* eventfd: the control plane changed something */
 	int32_t vid_vnic[FND_VHOST_MAX];    /* vhost vid -> vNIC id */
 	unsigned int worker_lcore;
 	/* Control plane settings (fairnicd options). */
@@ -100,6 +112,10 @@ int fnd_dp_worker(void *arg);
 /* A vNIC's guest came or went (round lock held): its transmit flow is
  * scheduled only while it is there. */
 void fnd_dp_vnic_ready(uint32_t id, bool ready);
+/* vNIC id's guest kicks its transmit queue on fd (-1: none); round lock held. */
+void fnd_dp_vnic_kickfd(uint32_t id, int fd);
+/* Wake the worker if it sleeps (any thread). */
+void fnd_dp_wake(void);
 /* Free the frames queued for vNIC id (round lock held; before deleting it). */
 void fnd_dp_vnic_flush(uint32_t id);
 /* How long the head of vNIC id's receive queue has waited (TSC cycles at
@@ -108,7 +124,7 @@ uint64_t fnd_dp_rx_sojourn(uint32_t id, uint64_t now);
 
 /* fnd_port.c: ethdev setup shared by uplinks and tap vNICs. */
 int fnd_port_probe(const char *devargs, uint16_t *port, char *err, size_t len);
-int fnd_port_start(uint16_t port, struct rte_mempool *pool, char *err, size_t len);
+int fnd_port_start(uint16_t port, struct rte_mempool *pool, bool rx_intr, char *err, size_t len);
 void fnd_port_remove(uint16_t port);
 
 /* fnd_kif.c: checks the kernel interface of an af_packet/af_xdp uplink

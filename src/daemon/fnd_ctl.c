@@ -288,7 +288,8 @@ vnic_add(const struct fn_cmd *cmd)
 	int rc = fn_switch_vnic_add(fnd.sw, &c, rte_rdtsc(), &id);
 	if (rc == 0) {
 		struct fnd_vport *vp = &fnd.vports[id];
-		*vp = (struct fnd_vport){ .in_use = true, .type = p->backend, .vid = -1 };
+		*vp = (struct fnd_vport){ .in_use = true, .type = p->backend, .vid = -1,
+					  .kickfd = -1 };
 		snprintf(vp->name, sizeof(vp->name), "%s", cmd->name);
 		snprintf(vp->path, sizeof(vp->path), "%s", path);
 		vp->mode = mode;
@@ -379,6 +380,7 @@ vnic_del(const struct fn_cmd *cmd)
 	struct fnd_vport vp;
 
 	rte_ticketlock_lock(&fnd.round);
+	fnd_dp_vnic_kickfd((uint32_t)id, -1);
 	fnd_dp_vnic_flush((uint32_t)id);
 	fn_switch_vnic_del(fnd.sw, (uint32_t)id);
 	vp = fnd.vports[id];

@@ -200,6 +200,7 @@ client_read(struct client *c)
 	       (nl = memchr(start, '\n', c->in_len - (size_t)(start - c->in))) != NULL) {
 		bool fatal;
 		json_t *resp = fnd_ctl_request(start, (size_t)(nl - start), &fatal);
+		fnd_dp_wake();  /* a sleeping data plane sees the change at once */
 		if (client_reply(c, resp) != 0)
 			return "more than 1 MiB of replies not read";
 		c->closing = fatal;

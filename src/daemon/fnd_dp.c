@@ -19,14 +19,27 @@
  *      deciding at each head; the survivors are copied into the guests.
  *   4. flush the uplinks' transmit queues; what the port does not take
  *      stays queued for the next round.
+ * Adaptive polling (--poll-mode adaptive): after a spell of empty rounds
+ * the worker sleeps (fn_idle decides how), on an epoll set of its wake-up
+ * sources: the guests' transmit kicks, the uplinks' receive interrupts and
+ * the control plane's eventfd. A guest whose transmit ring stays empty
+ * leaves the polled set (its flow sleeps in the scheduler, its kicks are
+ * turned on) and its next kick brings it back, so idle guests cost a
+ * round nothing. Kicks and interrupts are turned on before the last poll
+ * and the sleep, so none is lost.
+ *
  * The clock is read once per round, so the frames a vNIC gets in one round
  * share an arrival time: its queue (fn_fifo) keeps them as one run, which
  * leaves as one slice with one CoDel verdict. vhost enqueue copies into
  * guest memory, so a frame stays ours and is freed after delivery; frames
  * to several vNICs (floods) are queued as clones that share the data.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -38,10 +51,19 @@
 #define VHOST_RXQ 0     /* the guest's receive virtqueue */
 #define VHOST_TXQ 1     /* the guest's transmit virtqueue */
 #define RX_DRAIN  8     /* bursts read per uplink per round, at most */
+#define TX_IDLE_US 100  /* a guest's empty transmit ring leaves the polled set after this */
+#define KICK_CHECK_US 20 /* how often kicks of guests outside the polled set are read */
+
+/* What an epoll event of fnd.epfd is: (kind << 32) | index. */
+enum wake_kind { WAKE_CTL, WAKE_KICK, WAKE_UPLINK };
+#define WAKE_TAG(kind, i) (((uint64_t)(kind) << 32) | (uint32_t)(i))
 
 static struct fn_fifo_pool chunks;     /* of the vNICs' receive queues */
 static uint32_t local_queued;   /* frames the transmit side queued locally this round */
 static uint32_t offers;         /* frames offered to receive queues (a flood: once per member) */
+static uint32_t moved;          /* frames drained, taken or delivered this round */
+static uint32_t n_tx_asleep;    /* guests outside the polled set */
+static uint32_t n_tap_ready;    /* tap vNICs: polled always (no kick to wait for) */
 
 static inline const uint8_t *
 mdata(struct rte_mbuf *m)
@@ -54,6 +76,12 @@ mdata(struct rte_mbuf *m)
 int
 fnd_dp_init(uint32_t mbufs)
 {
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = WAKE_TAG(WAKE_CTL, 0) };
+	fnd.epfd = epoll_create1(EPOLL_CLOEXEC);
+	fnd.ctl_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fnd.epfd < 0 || fnd.ctl_wake < 0 ||
+	    epoll_ctl(fnd.epfd, EPOLL_CTL_ADD, fnd.ctl_wake, &ev) != 0)
+		return -1;
 	return fn_fifo_pool_init(&chunks, mbufs + 1) == 0 ? 0 : -1;
 }
 
@@ -61,6 +89,17 @@ void
 fnd_dp_fini(void)
 {
 	fn_fifo_pool_fini(&chunks);
+	if (fnd.epfd >= 0)
+		close(fnd.epfd);
+	if (fnd.ctl_wake >= 0)
+		close(fnd.ctl_wake);
+}
+
+void
+fnd_dp_wake(void)
+{
+	if (fnd.idle_conf.mode != FN_IDLE_BUSY && fnd.ctl_wake >= 0)
+		(void)eventfd_write(fnd.ctl_wake, 1);
 }
 
 /* A service of n frames spends n of the round's work; a visit that moved
@@ -367,6 +406,7 @@ rxq_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 	}
 	uint32_t n = rxq_take(id, vp, pkts, budget < FND_BURST ? budget : FND_BURST, now);
 	*empty = fn_fifo_empty(&vp->rxq);
+	moved += n;
 	return n ? guest_deliver(id, pkts, (uint16_t)n, bytes) : 0;
 }
 
@@ -493,6 +533,10 @@ tx_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 					    (uint16_t)budget);
 	else
 		n = rte_eth_rx_burst(vp->port, 0, pkts, (uint16_t)budget);
+	if (n) {
+		vp->tx_last_busy = now;
+		moved += n;
+	}
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -557,6 +601,122 @@ tx_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 	return n;
 }
 
+/* ---- the polled set -------------------------------------------------------- */
+
+/*
+ * vNIC id's guest (vhost-user, on transmit scheduler k) had nothing to
+ * send for TX_IDLE_US: it leaves the polled set and its kicks are turned
+ * on. Frames it posted meanwhile keep it in (checked after turning kicks
+ * on, so a frame posted in between is not missed).
+ */
+static void
+tx_sleep(uint32_t id, uint32_t k, uint64_t now)
+{
+	struct fnd_vport *vp = &fnd.vports[id];
+	if (vp->tx_asleep || vp->kickfd < 0 || vp->type != FN_BACKEND_VHOST_USER ||
+	    now - vp->tx_last_busy < rte_get_tsc_hz() / 1000000 * TX_IDLE_US)
+		return;
+	rte_vhost_enable_guest_notification(vp->vid, VHOST_TXQ, 1);
+	if (rte_vhost_rx_queue_count(vp->vid, VHOST_TXQ) > 0) {
+		rte_vhost_enable_guest_notification(vp->vid, VHOST_TXQ, 0);
+		vp->tx_last_busy = now;
+		return;
+	}
+	fn_sched_sleep(&fnd.sw->tx_sched[k], id);
+	vp->tx_asleep = true;
+	n_tx_asleep++;
+}
+
+/* vNIC id's guest kicked (or is going): back into the polled set. */
+static void
+tx_wake(uint32_t id, uint64_t now)
+{
+	struct fnd_vport *vp = &fnd.vports[id];
+	if (!vp->tx_asleep)
+		return;
+	vp->tx_asleep = false;
+	n_tx_asleep--;
+	vp->tx_last_busy = now;
+	if (vp->ready && vp->vid >= 0) {
+		rte_vhost_enable_guest_notification(vp->vid, VHOST_TXQ, 0);
+		fn_sched_wake(&fnd.sw->tx_sched[fn_switch_sched_index(fnd.sw,
+					fnd.sw->vnics[id].uplink)], id);
+	}
+}
+
+void
+fnd_dp_vnic_kickfd(uint32_t id, int fd)
+{
+	struct fnd_vport *vp = &fnd.vports[id];
+	tx_wake(id, rte_rdtsc());
+	if (vp->kickfd >= 0)
+		(void)epoll_ctl(fnd.epfd, EPOLL_CTL_DEL, vp->kickfd, NULL);
+	vp->kickfd = -1;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = WAKE_TAG(WAKE_KICK, id) };
+	/* edge-triggered: a kick wakes us once; the vhost library owns the fd */
+	if (fd >= 0 && fnd.idle_conf.mode != FN_IDLE_BUSY &&
+	    epoll_ctl(fnd.epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+		vp->kickfd = fd;
+}
+
+/* Handle what woke the worker (round lock held). */
+static void
+wake_events(const struct epoll_event *ev, int n, uint64_t now)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t tag = ev[i].data.u64;
+		uint32_t id = (uint32_t)tag;
+		if (tag >> 32 == WAKE_KICK && id < fnd.sw->max_vnics && fnd.vports[id].in_use)
+			tx_wake(id, now);
+		else if (tag >> 32 == WAKE_CTL)
+			(void)eventfd_read(fnd.ctl_wake, &(eventfd_t){ 0 });
+	}
+}
+
+/* Kicks of guests outside the polled set, without waiting (lock held). */
+static void
+read_kicks(uint64_t now)
+{
+	struct epoll_event ev[64];
+	int n = epoll_wait(fnd.epfd, ev, RTE_DIM(ev), 0);
+	if (n > 0)
+		wake_events(ev, n, now);
+}
+
+/* Turn the uplinks' receive interrupts on (the fd of a vhost uplink
+ * changes when its peer reconnects). @return false when some uplink cannot
+ * wake us: then the worker sleeps by the clock. */
+static bool
+uplinks_arm(void)
+{
+	for (uint16_t u = 0; u < fnd.n_uplinks; u++) {
+		struct fnd_uplink *up = &fnd.uplinks[u];
+		int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(up->port, 0);
+		if (fd < 0)
+			return false;
+		if (fd != up->intr_fd) {
+			struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
+						  .data.u64 = WAKE_TAG(WAKE_UPLINK, u) };
+			if (up->intr_fd >= 0)
+				(void)epoll_ctl(fnd.epfd, EPOLL_CTL_DEL, up->intr_fd, NULL);
+			up->intr_fd = -1;
+			if (epoll_ctl(fnd.epfd, EPOLL_CTL_ADD, fd, &ev) != 0 && errno != EEXIST)
+				return false;
+			up->intr_fd = fd;
+		}
+		if (rte_eth_dev_rx_intr_enable(up->port, 0) != 0)
+			return false;
+	}
+	return true;
+}
+
+static void
+uplinks_disarm(void)
+{
+	for (uint16_t u = 0; u < fnd.n_uplinks; u++)
+		(void)rte_eth_dev_rx_intr_disable(fnd.uplinks[u].port, 0);
+}
+
 /*
  * Take up to *work frames from scheduler k's guests while the uplink (if
  * any) has room. Passes repeat while they take frames.
@@ -601,6 +761,8 @@ tx_service(uint32_t k, uint64_t now, uint32_t *work)
 		uint64_t bytes, local_bytes;
 		uint32_t n = tx_serve(id, budget, now, &bytes, &local_bytes);
 		fn_sched_done(s, id, n, bytes, n < budget);
+		if (n == 0 && fnd.idle_conf.mode != FN_IDLE_BUSY)
+			tx_sleep(id, k, now);
 		if (local_bytes)
 			fn_sched_refund(s, local_bytes);
 		served += n;
@@ -611,7 +773,13 @@ tx_service(uint32_t k, uint64_t now, uint32_t *work)
 void
 fnd_dp_vnic_ready(uint32_t id, bool ready)
 {
-	fnd.vports[id].ready = ready;
+	struct fnd_vport *vp = &fnd.vports[id];
+	if (vp->type == FN_BACKEND_TAP && vp->ready != ready)
+		n_tap_ready += ready ? 1 : (uint32_t)-1;
+	if (!ready)
+		tx_wake(id, 0);         /* out of the sleepers' count */
+	vp->ready = ready;
+	vp->tx_last_busy = rte_rdtsc();
 	fn_switch_vnic_ready(fnd.sw, id, ready);
 }
 
@@ -629,6 +797,29 @@ fnd_dp_vnic_ready(uint32_t id, bool ready)
  * take the excess, and the schedulers' guarantees and weights decide who
  * loses it.
  */
+/*
+ * Sleep up to `cycles` on the wake-up sources (blocked or timed alike: a
+ * kick, an interrupt or the control plane ends it), then handle what woke
+ * us and turn the uplinks' interrupts off again.
+ */
+static void
+idle_wait(uint64_t cycles, bool *armed)
+{
+	struct epoll_event ev[64];
+	uint64_t ns = cycles * 1000000000ull / rte_get_tsc_hz();
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
+			       .tv_nsec = (long)(ns % 1000000000ull) };
+	int n = epoll_pwait2(fnd.epfd, ev, RTE_DIM(ev), &ts, NULL);
+	rte_ticketlock_lock(&fnd.round);
+	if (n > 0)
+		wake_events(ev, n, rte_rdtsc());
+	if (*armed) {
+		uplinks_disarm();
+		*armed = false;
+	}
+	rte_ticketlock_unlock(&fnd.round);
+}
+
 #define SHARE_ONE 1024
 #define SHARE_MIN (SHARE_ONE / 4)
 
@@ -640,14 +831,24 @@ fnd_dp_worker(void *arg)
 	const uint32_t local = sw->max_uplinks;
 	static struct drops d;
 	uint32_t share = SHARE_ONE;     /* of what was drained, what to deliver */
+	const uint64_t kick_every = rte_get_tsc_hz() / 1000000 * KICK_CHECK_US;
+	uint64_t next_kicks = 0;
+	struct fn_idle idle;
+	bool armed = false;             /* uplink interrupts on: the last poll before a block */
 
+	fn_idle_init(&idle, &fnd.idle_conf);
 	while (!fnd.quit) {
 		rte_ticketlock_lock(&fnd.round);
 		uint64_t now = rte_rdtsc();
+		if (n_tx_asleep > 0 && now >= next_kicks) {
+			read_kicks(now);
+			next_kicks = now + kick_every;
+		}
 		uint32_t drained = 0, awake_rx = sw->rx_sched[local].n_members,
 			 awake_tx = sw->tx_sched[local].n_members;
 		bool full = false;
 		offers = 0;
+		moved = 0;
 		for (uint16_t u = 0; u < fnd.n_uplinks; u++) {
 			drained += rx_drain(u, now, &d, &full);
 			awake_rx += sw->rx_sched[u].n_members;
@@ -682,10 +883,34 @@ fnd_dp_worker(void *arg)
 			rx_deliver(k, now, &rx_work);
 		if (rx_work)
 			rx_deliver(local, now, &rx_work);
+		bool waiting = chunks.n_free < chunks.size;     /* frames queued */
 		for (uint16_t u = 0; u < fnd.n_uplinks; u++)
-			if (fnd.uplinks[u].n_pending)
+			if (fnd.uplinks[u].n_pending) {
 				uplink_flush(&fnd.uplinks[u], u);
+				waiting = true;
+			}
+		/* guests still polled that did not run dry: throttled by a ceiling */
+		uint32_t polled_tx = sw->tx_sched[local].n_members;
+		for (uint16_t u = 0; u < fnd.n_uplinks; u++)
+			polled_tx += sw->tx_sched[u].n_members;
+		waiting |= polled_tx > n_tap_ready;
+		uint64_t cycles;
+		enum fn_idle_action a = fn_idle_round(&idle, &fnd.idle_conf, now, moved + drained,
+						      waiting, n_tap_ready == 0, UINT64_MAX, &cycles);
+		if (a == FN_IDLE_BLOCK && !armed) {
+			/* interrupts on, then one more poll: nothing slips between */
+			armed = uplinks_arm();
+			a = armed ? FN_IDLE_POLL : FN_IDLE_SLEEP;
+			cycles = fnd.idle_conf.sleep_min;
+		} else if (a != FN_IDLE_BLOCK && armed) {
+			uplinks_disarm();
+			armed = false;
+		}
 		rte_ticketlock_unlock(&fnd.round);
+		if (a != FN_IDLE_POLL)
+			idle_wait(cycles, &armed);
 	}
+	if (armed)
+		uplinks_disarm();
 	return 0;
 }

@@ -43,6 +43,11 @@ static const char usage[] =
 "  --config FILE         commands to run at start (fairnicctl grammar)\n"
 "  --max-vnics N         vNIC table size (default 4096, max 8192)\n"
 "  --mbufs N             packet buffers in the pool (default 65535)\n"
+"  --poll-mode MODE      adaptive (default): the data plane sleeps when idle,\n"
+"                        woken by guests' kicks, uplink interrupts and the\n"
+"                        control socket; busy: it always polls\n"
+"  --idle-sleep-max USEC longest timed sleep when a port cannot wake the data\n"
+"                        plane (default 500, 1..100000)\n"
 "  --lcores LIST         EAL lcore map; the first worker lcore runs the data plane\n"
 "  -h, --help            this text\n"
 "Every other option goes to the EAL (e.g. --in-memory, --file-prefix, --no-huge -m 512).\n";
@@ -57,6 +62,8 @@ struct opts {
 	const char *config;
 	uint32_t max_vnics;
 	uint32_t mbufs;
+	uint32_t idle_sleep_max_us;
+	bool busy_poll;
 	int n_uplinks;
 	char *uplink[FND_MAX_UPLINKS];
 };
@@ -94,7 +101,8 @@ parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv
 			   !strcmp(a, "--mbufs") || !strcmp(a, "--ctl-group") ||
 			   !strcmp(a, "--vhost-group") || !strcmp(a, "--vhost-mode") ||
 			   !strcmp(a, "--ctl-max-clients") ||
-			   !strcmp(a, "--ctl-idle-timeout");
+			   !strcmp(a, "--ctl-idle-timeout") || !strcmp(a, "--poll-mode") ||
+			   !strcmp(a, "--idle-sleep-max");
 		if (!ours) {
 			eal_argv[n++] = argv[i];
 			continue;
@@ -123,6 +131,15 @@ parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv
 				return -1;
 		} else if (!strcmp(a, "--config")) {
 			o->config = val;
+		} else if (!strcmp(a, "--poll-mode")) {
+			if (strcmp(val, "busy") && strcmp(val, "adaptive")) {
+				fprintf(stderr, "fairnicd: --poll-mode: bad mode \"%s\" (busy or adaptive)\n", val);
+				return -1;
+			}
+			o->busy_poll = !strcmp(val, "busy");
+		} else if (!strcmp(a, "--idle-sleep-max")) {
+			if (parse_u32(a, val, 1, 100000, &o->idle_sleep_max_us) != 0)
+				return -1;
 		} else if (!strcmp(a, "--uplink")) {
 			if (o->n_uplinks == FND_MAX_UPLINKS || strchr(val, '=') == NULL) {
 				fprintf(stderr, "fairnicd: --uplink wants NAME=DEVARGS (at most %d)\n",
@@ -167,12 +184,13 @@ setup_uplinks(const struct opts *o)
 			}
 		}
 		if (fnd_port_probe(up->devargs, &up->port, err, sizeof(err)) != 0 ||
-		    fnd_port_start(up->port, fnd.pool, err, sizeof(err)) != 0) {
+		    fnd_port_start(up->port, fnd.pool, true, err, sizeof(err)) != 0) {
 			fprintf(stderr, "fairnicd: uplink %s: %s\n", up->name, err);
 			return -1;
 		}
 		fnd_kif_prepare(up);
 		up->link_up = true;     /* until its port stops taking frames */
+		up->intr_fd = -1;
 		fnd.n_uplinks++;
 		fprintf(stderr, "fairnicd: uplink %s = %s (port %u)\n", up->name,
 			up->devargs, up->port);
@@ -205,7 +223,7 @@ main(int argc, char **argv)
 {
 	struct opts o = { .ctl = "/run/fairnic/ctl.sock", .max_vnics = 4096,
 			  .mbufs = 65535, .vhost_mode = 0660, .ctl_max_clients = 256,
-			  .ctl_idle_s = 60 };
+			  .ctl_idle_s = 60, .idle_sleep_max_us = 500 };
 	char **eal_argv = calloc((size_t)argc + 1, sizeof(char *));
 	int eal_argc;
 
@@ -298,6 +316,9 @@ run(const struct opts *o, int eal_argc, char **eal_argv)
 	 * a round's bursts in flight. */
 	uint32_t system = (uint32_t)o->n_uplinks * (FND_RING_SIZE + FND_PENDING) +
 			  rte_lcore_count() * 256 * 3 / 2 + 4 * FND_BURST * 16;
+	fn_idle_conf_default(&fnd.idle_conf, rte_get_tsc_hz(), o->idle_sleep_max_us);
+	if (o->busy_poll)
+		fnd.idle_conf.mode = FN_IDLE_BUSY;
 	if (fnd_dp_init(o->mbufs) != 0 ||
 	    fn_switch_buffers(fnd.sw, o->mbufs, system < o->mbufs / 2 ? system : o->mbufs / 2) != 0) {
 		fprintf(stderr, "fairnicd: cannot set up the receive queues\n");

@@ -42,7 +42,7 @@ fnd_port_probe(const char *devargs, uint16_t *port, char *err, size_t len)
 }
 
 int
-fnd_port_start(uint16_t port, struct rte_mempool *pool, char *err, size_t len)
+fnd_port_start(uint16_t port, struct rte_mempool *pool, bool rx_intr, char *err, size_t len)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
@@ -51,6 +51,11 @@ fnd_port_start(uint16_t port, struct rte_mempool *pool, char *err, size_t len)
 
 	if ((rc = rte_eth_dev_info_get(port, &info)) != 0)
 		goto fail;
+	/* Receive interrupts wake a sleeping data plane; a PMD without them
+	 * refuses the configuration, and is then polled by timed sleeps. */
+	conf.intr_conf.rxq = rx_intr;
+	if (rx_intr && rte_eth_dev_configure(port, 1, 1, &conf) != 0)
+		conf.intr_conf.rxq = 0;
 	if ((rc = rte_eth_dev_configure(port, 1, 1, &conf)) != 0)
 		goto fail;
 	if ((rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx)) != 0)

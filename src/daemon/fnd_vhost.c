@@ -31,6 +31,7 @@
 /* DPDK 22.11's vhost library watches all its sockets in one fdset of
  * 1024 entries (listening sockets and connections alike). */
 #define VHOST_FDSET_SIZE 1024
+#define VHOST_TXQ 1             /* the guest's transmit virtqueue */
 
 static unsigned int n_vhost_sockets;
 
@@ -57,7 +58,10 @@ on_new_device(int vid)
 	rte_ticketlock_lock(&fnd.round);
 	int32_t id = fnd_vport_find(FN_BACKEND_VHOST_USER, path);
 	if (id >= 0) {
+		struct rte_vhost_vring vr;
 		fnd.vports[id].vid = vid;
+		fnd_dp_vnic_kickfd((uint32_t)id,
+				   rte_vhost_get_vhost_vring(vid, VHOST_TXQ, &vr) == 0 ? vr.kickfd : -1);
 		fnd_dp_vnic_ready((uint32_t)id, true);
 		fnd.vid_vnic[vid] = id;
 		rc = 0;
@@ -77,6 +81,7 @@ on_destroy_device(int vid)
 	int32_t id = fnd.vid_vnic[vid];
 	if (id >= 0 && fnd.vports[id].vid == vid) {
 		fnd_dp_vnic_ready((uint32_t)id, false);
+		fnd_dp_vnic_kickfd((uint32_t)id, -1);
 		fnd_dp_vnic_flush((uint32_t)id);   /* counted: no guest connected */
 		fnd.vports[id].vid = -1;
 	}
@@ -158,7 +163,7 @@ fnd_tap_add(uint32_t id, const char *ifname, char *err, size_t len)
 	snprintf(devargs, sizeof(devargs), "net_tap_fn%u,iface=%s", id, ifname);
 	if (fnd_port_probe(devargs, &port, err, len) != 0)
 		return -1;
-	if (fnd_port_start(port, fnd.pool, err, len) != 0) {
+	if (fnd_port_start(port, fnd.pool, false, err, len) != 0) {
 		fnd_port_remove(port);
 		return -1;
 	}
