@@ -366,6 +366,20 @@ fnd_dp_vnic_flush(uint32_t id)
 	fn_switch_rx_queue_empty(fnd.sw, id);
 }
 
+void
+fnd_dp_vnic_kickfd(uint32_t id, int fd)
+{
+	STUB_CHECK(rte_ticketlock_is_locked(&fnd.round));
+	STUB_CHECK(id < fnd.sw->max_vnics && fnd.sw->vnics[id].in_use);
+	STUB_CHECK(fd == -1);                   /* fnd_ctl only ever takes it away */
+	fnd.vports[id].kickfd = fd;
+}
+
+void
+fnd_dp_wake(void)
+{
+}
+
 uint64_t
 fnd_dp_rx_sojourn(uint32_t id, uint64_t now)
 {

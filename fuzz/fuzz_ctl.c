@@ -410,7 +410,9 @@ conf_eq(const struct fn_vnic_conf *a, const struct fn_vnic_conf *b)
 	       a->rx_min == b->rx_min && a->tx_min == b->tx_min &&
 	       a->rx_weight == b->rx_weight && a->tx_weight == b->tx_weight &&
 	       a->rx_queue == b->rx_queue && a->rx_police == b->rx_police &&
-	       a->rx_aqm == b->rx_aqm;
+	       a->rx_aqm == b->rx_aqm && a->rx_coalesce_usecs == b->rx_coalesce_usecs &&
+	       a->rx_coalesce_frames == b->rx_coalesce_frames &&
+	       a->rx_coalesce_adaptive == b->rx_coalesce_adaptive;
 }
 
 static bool
@@ -725,6 +727,12 @@ check_vnic_show(json_t *data, const struct snap *s, int only)
 		CHECK(json_is_boolean(json_object_get(o, "rx_police")) &&
 		      json_is_true(json_object_get(o, "rx_police")) == c->rx_police);
 		CHECK(strcmp(jstr(o, "rx_aqm"), c->rx_aqm ? "tail" : "codel") == 0);
+		CHECK(jint(o, "rx_coalesce_usecs") == (int64_t)c->rx_coalesce_usecs);
+		CHECK(jint(o, "rx_coalesce_frames") == (int64_t)c->rx_coalesce_frames);
+		CHECK(json_is_boolean(json_object_get(o, "rx_coalesce_adaptive")) &&
+		      json_is_true(json_object_get(o, "rx_coalesce_adaptive")) ==
+		      c->rx_coalesce_adaptive);
+		CHECK(json_is_boolean(json_object_get(o, "rx_coalescing")));
 		CHECK(json_is_boolean(json_object_get(o, "local")) &&
 		      json_is_true(json_object_get(o, "local")) == c->local);
 		CHECK(json_is_boolean(json_object_get(o, "connected")) &&
@@ -782,7 +790,7 @@ check_stats(json_t *data, const struct snap *s, int only)
 			      json_real_value(sh) <= 1.0);
 			CHECK((json_real_value(sh) > 0) == (jint(o, d ? "tx_bps" : "rx_bps") > 0));
 		}
-		CHECK(json_object_size(o) == 2 + FN_VC_MAX + 8);
+		CHECK(json_object_size(o) == 2 + FN_VC_MAX + FN_VG_MAX);
 		for (int c = 0; c < FN_VC_MAX; c++)
 			if (v->vp.type != FN_BACKEND_TAP ||
 			    (c != tap_ctr[0] && c != tap_ctr[1]))
@@ -897,6 +905,12 @@ conf_expect(const struct fn_cmd *cmd, struct fn_vnic_conf *c)
 		c->rx_police = p->rx_police;
 	if (GIVEN(FN_K_RX_AQM))
 		c->rx_aqm = p->rx_aqm;
+	if (GIVEN(FN_K_RX_COALESCE_USECS))
+		c->rx_coalesce_usecs = p->rx_coalesce_usecs;
+	if (GIVEN(FN_K_RX_COALESCE_FRAMES))
+		c->rx_coalesce_frames = p->rx_coalesce_frames;
+	if (GIVEN(FN_K_RX_COALESCE_ADAPTIVE))
+		c->rx_coalesce_adaptive = p->rx_coalesce_adaptive;
 	if (GIVEN(FN_K_RX_PPS)) {
 		c->rx_pps = p->rx_pps;
 		c->rx_pps_burst = GIVEN(FN_K_RX_PPS_BURST) ? p->rx_pps_burst : 0;
@@ -965,7 +979,9 @@ check_accepted(const struct fn_cmd *cmd, const struct snap *a,
 		check_same(a, b, (uint32_t)id, SAME_NO_TABLE);
 		CHECK(b->n_vnics == a->n_vnics + 1);
 		want = (struct fn_vnic_conf){ .uplink = 0, .vlan = FN_VLAN_NONE,
-					      .local = true };
+					      .local = true, .rx_coalesce_usecs = 500,
+					      .rx_coalesce_frames = 32,
+					      .rx_coalesce_adaptive = true };
 		conf_expect(cmd, &want);
 		CHECK(conf_eq(&b->v[id].conf, &want));
 		vp = (struct fnd_vport){ .in_use = true, .type = cmd->p.backend,

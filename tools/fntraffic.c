@@ -798,19 +798,19 @@ ft_send_loop(struct ft_port *p, const struct ft_send *s, uint64_t count)
 }
 
 static int
-ft_send_parse(struct ft_out *o, const struct ft_args *a,
-	      const struct ft_port *p, struct ft_send *s)
+ft_send_parse_from(struct ft_out *o, const struct ft_args *a, int from,
+		   const struct ft_port *p, struct ft_send *s)
 {
 	static struct ft_macs dst, src;
-	const char *hex = ft_kv(a, 2, "hex");
+	const char *hex = ft_kv(a, from, "hex");
 	struct ft_frame f;
 	uint16_t payload;
 	int n;
 
 	if (hex != NULL) {
-		if (ft_kv(a, 2, "dst") || ft_kv(a, 2, "src") ||
-		    ft_kv(a, 2, "vlan") || ft_kv(a, 2, "len") ||
-		    ft_kv(a, 2, "type"))
+		if (ft_kv(a, from, "dst") || ft_kv(a, from, "src") ||
+		    ft_kv(a, from, "vlan") || ft_kv(a, from, "len") ||
+		    ft_kv(a, from, "type"))
 			return ft_fail(o, "hex= excludes dst src vlan len type");
 		n = ft_parse_hex(hex, s->tmpl, sizeof(s->tmpl));
 		if (n < 0)
@@ -821,7 +821,7 @@ ft_send_parse(struct ft_out *o, const struct ft_args *a,
 		s->dst = NULL;
 		return 0;
 	}
-	if (ft_frame_opts(o, a, 2, p, FT_SEND_MACS, &dst, &src, &f) < 0)
+	if (ft_frame_opts(o, a, from, p, FT_SEND_MACS, &dst, &src, &f) < 0)
 		return -1;
 	if (src.n > 1)
 		return ft_fail(o, "send: one src=MAC (dst= may list several)");
@@ -830,6 +830,13 @@ ft_send_parse(struct ft_out *o, const struct ft_args *a,
 	s->len = f.len;
 	s->seq_off = f.len >= payload + 4 ? payload : 0;
 	return 0;
+}
+
+static int
+ft_send_parse(struct ft_out *o, const struct ft_args *a,
+	      const struct ft_port *p, struct ft_send *s)
+{
+	return ft_send_parse_from(o, a, 2, p, s);
 }
 
 static int
@@ -921,6 +928,81 @@ ft_cmd_recv(struct ft_out *o, struct ft_args *a)
 	ft_put(o, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
 	       ",\"frames\":[%.*s]", c.packets, c.bytes, (int)shown.len,
 	       shown.buf);
+	return 0;
+}
+
+/* ---- latency -------------------------------------------------------- */
+
+#define FT_LAT_MAX 10000
+
+static int
+ft_u64_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return (a > b) - (a < b);
+}
+
+/*
+ * latency TX RX count=N gap_ms=G [frame options of send]: N times, after
+ * G ms of silence (RX drained meanwhile), one frame from port TX, and the
+ * time until it shows up at RX (one way; both ports are polled here, on
+ * one core, with one TSC). Reports percentiles in microseconds.
+ */
+static int
+ft_cmd_latency(struct ft_out *o, struct ft_args *a)
+{
+	static const char *const keys[] = {
+		"count", "gap_ms", "dst", "src", "vlan", "len", "type", NULL
+	};
+	static struct ft_send s;
+	static uint64_t lat[FT_LAT_MAX];
+	struct ft_port *tx, *rx;
+	uint64_t count, gap, got = 0, lost = 0, stray = 0;
+	const uint64_t hz = rte_get_tsc_hz();
+
+	if (a->n < 3)
+		return ft_fail(o, "usage: latency TX RX count=N gap_ms=G [dst=MAC] "
+			       "[src=MAC] [vlan=ID] [len=BYTES] [type=HEX]");
+	if ((tx = ft_port_get(o, a->tok[1])) == NULL ||
+	    (rx = ft_port_get(o, a->tok[2])) == NULL ||
+	    ft_kv_check(o, a, 3, keys) < 0 ||
+	    ft_opt_u64(o, "count", ft_kv(a, 3, "count"), 1, 1, FT_LAT_MAX, &count) < 0 ||
+	    ft_opt_u64(o, "gap_ms", ft_kv(a, 3, "gap_ms"), 100, 0, 10000, &gap) < 0 ||
+	    ft_send_parse_from(o, a, 3, tx, &s) < 0)
+		return -1;
+	for (uint64_t i = 0; i < count && !ft_stop; i++) {
+		struct rte_mbuf *m[FT_BURST], *f;
+		uint64_t quiet = rte_rdtsc() + hz * gap / 1000;
+		while (rte_rdtsc() < quiet) {           /* silence, drained */
+			uint16_t n = rte_eth_rx_burst(rx->id, 0, m, FT_BURST);
+			stray += n;
+			rte_pktmbuf_free_bulk(m, n);
+		}
+		if ((f = rte_pktmbuf_alloc(ft_pool)) == NULL)
+			return ft_fail(o, "latency: out of mbufs");
+		ft_send_fill(f, &s, tx->seq++);
+		uint64_t t0 = rte_rdtsc(), end = t0 + hz;
+		if (rte_eth_tx_burst(tx->id, 0, &f, 1) != 1) {
+			rte_pktmbuf_free(f);
+			lost++;
+			continue;
+		}
+		uint16_t n = 0;
+		while (n == 0 && rte_rdtsc() < end)
+			n = rte_eth_rx_burst(rx->id, 0, m, 1);
+		if (n == 0) {
+			lost++;
+			continue;
+		}
+		lat[got++] = (rte_rdtsc() - t0) * 1000000000 / hz;    /* ns */
+		rte_pktmbuf_free_bulk(m, n);
+	}
+	qsort(lat, got, sizeof(lat[0]), ft_u64_cmp);
+#define PCT(p) (got ? (double)lat[(got - 1) * (p) / 100] / 1000.0 : 0.0)
+	ft_put(o, ",\"received\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"stray\":%" PRIu64
+	       ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"min_us\":%.1f",
+	       got, lost, stray, PCT(50), PCT(99), PCT(100), PCT(0));
+#undef PCT
 	return 0;
 }
 
@@ -1328,6 +1410,7 @@ static const struct ft_cmd ft_cmds[] = {
 	{ "ports", NULL, ft_cmd_ports },
 	{ "send", NULL, ft_cmd_send },
 	{ "recv", NULL, ft_cmd_recv },
+	{ "latency", NULL, ft_cmd_latency },
 	{ "drain", NULL, ft_cmd_drain },
 	{ "run", NULL, ft_cmd_run },
 	{ "stats", NULL, ft_cmd_stats },

@@ -129,6 +129,9 @@ fn_switch_conf_check(const struct fn_switch *sw, struct fn_vnic_conf *c)
 				      8 / 1000 * FN_RXQ_DEFAULT_MS, FN_RXQ_DEFAULT_MIN);
 	if (c->rx_queue < sw->max_frame + FN_VLAN_HLEN || c->rx_aqm > FN_AQM_TAIL)
 		return -EINVAL;   /* not even one frame would fit */
+	if (c->rx_coalesce_usecs > FN_COALESCE_USECS_MAX ||
+	    c->rx_coalesce_frames > FN_COALESCE_FRAMES_MAX)
+		return -EINVAL;
 	struct fn_vnic_limits l;
 	int rc = fn_switch_limits_build(sw, c, &l);
 	if (rc)
@@ -248,6 +251,14 @@ flows_leave(struct fn_switch *sw, uint32_t id, uint16_t uplink)
 	fn_sched_flow_del(&sw->tx_sched[k], id);
 }
 
+static void
+coal_set(struct fn_vnic *v, const struct fn_vnic_conf *c)
+{
+	v->coal_conf.usecs = (uint32_t)c->rx_coalesce_usecs;
+	v->coal_conf.frames = (uint32_t)c->rx_coalesce_frames;
+	v->coal_conf.adaptive = c->rx_coalesce_adaptive;
+}
+
 int
 fn_switch_vnic_add(struct fn_switch *sw, struct fn_vnic_conf *c, uint64_t now,
 		   uint32_t *id)
@@ -284,6 +295,8 @@ fn_switch_vnic_add(struct fn_switch *sw, struct fn_vnic_conf *c, uint64_t now,
 	v->rx_police = c->rx_police;
 	v->rx_aqm = c->rx_aqm;
 	v->rxq.byte_limit = c->rx_queue;
+	coal_set(v, c);
+	fn_coalesce_init(&v->coal, sw->hz, now);
 	v->in_use = true;
 	sw->n_vnics++;
 	*id = i;
@@ -341,6 +354,7 @@ fn_switch_vnic_update(struct fn_switch *sw, uint32_t id,
 	v->rx_police = c->rx_police;
 	v->rx_aqm = c->rx_aqm;
 	v->rxq.byte_limit = c->rx_queue;    /* a queue above it just drains */
+	coal_set(v, c);                     /* the rate estimate carries over */
 	v->local = c->local;
 	v->conf = *c;
 	return 0;

@@ -42,6 +42,7 @@
 #include "fn_codel.h"
 #include "fn_counters.h"
 #include "fn_eth.h"
+#include "fn_coalesce.h"
 #include "fn_fib.h"
 #include "fn_sched.h"
 #include "fn_tb.h"
@@ -83,6 +84,9 @@ struct fn_vnic_conf {
 	uint64_t rx_queue;          /**< receive queue limit, bytes (0 = default) */
 	bool rx_police;             /**< drop above rx-rate at arrival, not shape */
 	uint8_t rx_aqm;             /**< enum fn_rx_aqm */
+	uint64_t rx_coalesce_usecs; /**< longest hold before notifying, us (0: never) */
+	uint64_t rx_coalesce_frames;/**< notify at this many held (0: no limit) */
+	bool rx_coalesce_adaptive;  /**< hold only above FN_COALESCE_RATE_ON */
 };
 
 /* Receive policing (rx-police on) only: shaping is the schedulers'. */
@@ -105,6 +109,8 @@ struct fn_vnic {
 	struct fn_vnic_limits lim;
 	struct fn_bufq rxq;             /* receive queue: frames and bytes held */
 	struct fn_codel codel;
+	struct fn_coalesce coal;        /* notification coalescing: rate, state */
+	struct fn_coalesce_conf coal_conf;
 	uint64_t rx_sojourn_max;        /* cycles, since the last counter reset */
 	uint64_t ctr[FN_VC_MAX];
 	/* Control plane only. */

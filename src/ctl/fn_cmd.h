@@ -123,6 +123,12 @@ enum fn_key_home {
 	  "on: drop above rx-rate/rx-pps at arrival; off: queue, shape (default)") \
 	X("rx-aqm", RX_AQM, AQM, rx_aqm, "codel|tail", LIMIT, 0, NULL, \
 	  "receive queue drops: CoDel (default), or only when full (tail)") \
+	X("rx-coalesce-usecs", RX_COALESCE_USECS, COUNT, rx_coalesce_usecs, "N", LIMIT, 0, \
+	  "off", "longest a frame is held to notify the guest once for several, us, 0..100000 (default 500; 0 = never hold)") \
+	X("rx-coalesce-frames", RX_COALESCE_FRAMES, COUNT, rx_coalesce_frames, "N", LIMIT, 0, \
+	  "no limit", "notify at once when this many frames are held, 0..65535 (default 32, a burst; 0 = no limit)") \
+	X("rx-coalesce-adaptive", RX_COALESCE_ADAPTIVE, ONOFF, rx_coalesce_adaptive, "on|off", LIMIT, \
+	  0, NULL, "on: hold only while the vNIC receives more than 10 kpps (default); off: always") \
 	X("tx-rate", TX_RATE, RATE, tx_rate, "RATE", LIMIT, FN_KB(TX_BURST), \
 	  "unlimited", "ceiling from the guest, bits/s (default 0 = unlimited)") \
 	X("tx-burst", TX_BURST, SIZE, tx_burst, "SIZE", LIMIT, 0, "default", \
@@ -254,7 +260,10 @@ enum fn_help_topic {
 	X(rx_bps,            "bits/s delivered to the guest, measured by fairnicd over the last second or more (since the previous `stats` at least 1 s old)") \
 	X(tx_bps,            "bits/s taken from the guest, measured like rx_bps") \
 	X(rx_share,          "rx_bps as a fraction of the rx_bps of all vNICs on the same uplink (0 to 1)") \
-	X(tx_share,          "tx_bps as a fraction of the tx_bps of all vNICs on the same uplink (0 to 1)")
+	X(tx_share,          "tx_bps as a fraction of the tx_bps of all vNICs on the same uplink (0 to 1)") \
+	X(rx_frames_per_notification, "rx_packets over notifications since the last counter reset (0 before the first notification)") \
+	X(rx_rate_pps,       "frames/s arriving for the guest, as rx-coalesce-adaptive estimates it") \
+	X(rx_coalescing,     "true while frames for the guest are held to notify it once for several (rx-coalesce-*)")
 
 enum fn_vnic_gauge {
 #define FN_X(n, h) FN_VG_##n,

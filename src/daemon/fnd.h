@@ -74,6 +74,7 @@ struct fnd_vport {
 	 * leaves the polled set, and its kick (kickfd in fnd.epfd) brings it
 	 * back. */
 	int kickfd;                     /* the guest's transmit kick, -1 if none */
+	bool event_idx;                 /* VIRTIO_RING_F_EVENT_IDX negotiated */
 	bool tx_asleep;
 	uint64_t tx_last_busy;          /* TSC of its last frame */
 };

@@ -241,8 +241,12 @@ static json_t *
 vnic_add(const struct fn_cmd *cmd)
 {
 	const struct fn_vnic_params *p = &cmd->p;
+	struct fn_coalesce_conf coal;
+	fn_coalesce_conf_default(&coal);
 	struct fn_vnic_conf c = { .uplink = fnd.n_uplinks ? 0 : FN_UPLINK_NONE,
-				  .vlan = FN_VLAN_NONE, .local = true };
+				  .vlan = FN_VLAN_NONE, .local = true,
+				  .rx_coalesce_usecs = coal.usecs, .rx_coalesce_frames = coal.frames,
+				  .rx_coalesce_adaptive = coal.adaptive };
 	char err[256];
 	json_t *bad;
 	uint32_t id;
@@ -482,6 +486,9 @@ vnic_json(uint32_t id)
 	FN_VNIC_KEYS(FN_X)
 #undef FN_X
 	ok = ok && jset(o, "connected", json_boolean(vp->ready));
+	/* live state of rx-coalesce-*: holding frames to notify once for several */
+	ok = ok && jset(o, "rx_coalescing", json_boolean(fn_coalesce_holding(
+				&fnd.sw->vnics[id].coal, &fnd.sw->vnics[id].coal_conf)));
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -807,6 +814,10 @@ stats_show(const struct fn_cmd *cmd)
 			[FN_VG_tx_bps] = json_integer((json_int_t)g[i].tx_bps),
 			[FN_VG_rx_share] = json_real(rs ? (double)g[i].rx_bps / (double)rs : 0.0),
 			[FN_VG_tx_share] = json_real(ts ? (double)g[i].tx_bps / (double)ts : 0.0),
+			[FN_VG_rx_frames_per_notification] = json_real(v->ctr[FN_VC_notifications]
+				? (double)v->ctr[FN_VC_rx_packets] / (double)v->ctr[FN_VC_notifications] : 0.0),
+			[FN_VG_rx_rate_pps] = json_integer((json_int_t)fn_coalesce_rate(&v->coal)),
+			[FN_VG_rx_coalescing] = json_boolean(fn_coalesce_holding(&v->coal, &v->coal_conf)),
 		};
 		for (int k = 0; k < FN_VG_MAX; k++)
 			json_object_set_new(o, fn_vnic_gauge_names[k],

@@ -148,8 +148,10 @@ rxq_offer(uint32_t id, struct rte_mbuf *m, uint64_t now)
 		return false;
 	if (fn_fifo_empty(&vp->rxq))
 		vp->rxq_head_ts = now;
-	if (likely(fn_fifo_push(&chunks, &vp->rxq, m, now)))
+	if (likely(fn_fifo_push(&chunks, &vp->rxq, m, now))) {
+		fn_coalesce_arrived(&fnd.sw->vnics[id].coal, now, 1);
 		return true;
+	}
 	/* cannot happen (a chunk per mbuf): accounted, so count it honestly */
 	fn_switch_rx_discard(fnd.sw, id, len, FN_VC_rx_drop_pool);
 	if (fn_fifo_empty(&vp->rxq))
@@ -411,6 +413,48 @@ rxq_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 }
 
 /*
+ * Does vNIC id's guest want an interrupt for the next frames it gets? A
+ * guest that polls (Linux NAPI under load, a DPDK guest) has turned them
+ * off: its frames are never held. With event index, it wants one when its
+ * used_event has not been passed yet.
+ */
+static bool
+guest_wants_irq(const struct fnd_vport *vp)
+{
+	struct rte_vhost_vring vr;
+	if (vp->type != FN_BACKEND_VHOST_USER ||
+	    rte_vhost_get_vhost_vring(vp->vid, VHOST_RXQ, &vr) != 0 || vr.avail == NULL)
+		return false;
+	if (vp->event_idx) {
+		uint16_t used_event = vr.avail->ring[vr.size];
+		return (uint16_t)(used_event - vr.used->idx) < 0x8000;
+	}
+	return !(vr.avail->flags & VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+static uint64_t hold_deadline = UINT64_MAX;    /* the earliest held frame's due time */
+
+/*
+ * Notification coalescing: may vNIC id's queue be delivered now, or does
+ * it wait to be handed over with the next frames (fn_coalesce)?
+ */
+static bool
+rxq_due(uint32_t id, uint64_t now)
+{
+	struct fn_vnic *v = &fnd.sw->vnics[id];
+	struct fnd_vport *vp = &fnd.vports[id];
+	uint64_t deadline;
+	if (v->coal_conf.usecs == 0 || !vp->ready)
+		return true;
+	if (fn_coalesce_due(&v->coal, &v->coal_conf, now, v->rxq.held, vp->rxq_head_ts,
+			    v->rxq.held && guest_wants_irq(vp), &deadline))
+		return true;
+	if (deadline < hold_deadline)
+		hold_deadline = deadline;
+	return false;
+}
+
+/*
  * Spend up to *work frames of delivery on scheduler k's queues: guarantees
  * first, then weights, within ceilings and the uplink's rx-rate. Passes
  * repeat while they deliver; one cut short resumes in the next round.
@@ -429,6 +473,11 @@ rx_deliver(uint32_t k, uint64_t now, uint32_t *work)
 			bool empty;
 			if (budget > *work)
 				budget = *work;
+			if (!rxq_due(id, now)) {
+				/* held: not offered again this round */
+				fn_sched_done(s, id, 0, 0, true);
+				continue;
+			}
 			uint32_t n = rxq_serve(id, budget, now, &bytes, &empty);
 			work_spend(work, n);
 			served += n;
@@ -896,7 +945,8 @@ fnd_dp_worker(void *arg)
 		waiting |= polled_tx > n_tap_ready;
 		uint64_t cycles;
 		enum fn_idle_action a = fn_idle_round(&idle, &fnd.idle_conf, now, moved + drained,
-						      waiting, n_tap_ready == 0, UINT64_MAX, &cycles);
+						      waiting, n_tap_ready == 0, hold_deadline, &cycles);
+		hold_deadline = UINT64_MAX;
 		if (a == FN_IDLE_BLOCK && !armed) {
 			/* interrupts on, then one more poll: nothing slips between */
 			armed = uplinks_arm();

@@ -59,7 +59,10 @@ on_new_device(int vid)
 	int32_t id = fnd_vport_find(FN_BACKEND_VHOST_USER, path);
 	if (id >= 0) {
 		struct rte_vhost_vring vr;
+		uint64_t features = 0;
 		fnd.vports[id].vid = vid;
+		fnd.vports[id].event_idx = rte_vhost_get_negotiated_features(vid, &features) == 0 &&
+					   (features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
 		fnd_dp_vnic_kickfd((uint32_t)id,
 				   rte_vhost_get_vhost_vring(vid, VHOST_TXQ, &vr) == 0 ? vr.kickfd : -1);
 		fnd_dp_vnic_ready((uint32_t)id, true);

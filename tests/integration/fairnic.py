@@ -137,10 +137,12 @@ class Daemon:
 class Traffic:
     """The fntraffic process: plays the VMs (virtio-user) and the wire."""
 
-    def __init__(self, cpu=0):
+    def __init__(self, cpu=0, mbufs=None):
         self.prefix = "fnt" + uuid.uuid4().hex[:8]
         args = [FNTRAFFIC, "--in-memory", "--single-file-segments", "--file-prefix",
                 self.prefix, "--no-pci", "--lcores", f"0@{cpu}", "--log-level", "*:error"]
+        if mbufs:       # each port's receive ring holds its own
+            args += ["--", "--mbufs", str(mbufs)]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, bufsize=1)
         self.n = 0

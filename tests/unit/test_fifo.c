@@ -84,6 +84,7 @@ test_dry_pool_refuses(void **state)
 	uint64_t at;
 	assert_int_equal(fn_fifo_run(&a, &it, &at), 2);
 	assert_ptr_equal(it[1], ITEM(4));
+	fn_fifo_pool_fini(&p);
 	assert_int_equal(fn_fifo_pool_init(&p, 0), -EINVAL);
 }
 
