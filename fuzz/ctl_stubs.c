@@ -6,10 +6,12 @@
  * lock, rte_rdtsc) and three library calls, which are defined here instead
  * of linking DPDK: rte_eth_macaddr_get, rte_eth_link_get_nowait and
  * rte_mempool_in_use_count answer for the two fake uplinks and the fake
- * pool; the backend hooks of fnd.h (fnd_vhost_add/del, fnd_tap_add/del,
- * really in fnd_vhost.c) keep a registry of the vhost-user sockets and tap
- * ports the daemon believes it created, which the harness compares with
- * the vNIC table after every request.
+ * pool; the backends of fnd.h (fnd_vhost_user_backend, fnd_tap_backend,
+ * really in fnd_vhost.c: here their control half, add/del, with the
+ * kernel drops of fnd_extstats.c) keep a registry of the vhost-user
+ * sockets and tap ports the daemon believes it created, which the harness
+ * compares with the vNIC table after every request. The vNIC registry
+ * itself (fnd_vport.c) is linked as it is.
  *
  * fnd_sock.c is linked as it is (path canonicalization is part of what is
  * fuzzed) but for two functions, replaced with -Wl,--wrap: fnd_sock_perm
@@ -46,7 +48,7 @@
  * finding here and traps: registering a socket or tap twice, removing one
  * that is not registered, setting permissions on a socket that is not
  * ours, a mode above 0777, or calling a backend hook while holding the
- * round lock (fnd_vhost_del waits for DPDK's vhost thread, which takes
+ * round lock (vhost-user's del waits for DPDK's vhost thread, which takes
  * that lock: a deadlock; and slow work belongs outside it).
  */
 #include <errno.h>
@@ -163,10 +165,14 @@ stub_tap_registered(uint32_t id)
 
 /* ---- backends (fnd.h; the real ones are in fnd_vhost.c) ----------------- */
 
-int
-fnd_vhost_add(const char *path, uint32_t mode, gid_t gid, char *err, size_t len)
+static int
+vhost_add(uint32_t id, struct fnd_vport *vp, gid_t gid, char *err, size_t len)
 {
+	const char *path = vp->path;
+	uint32_t mode = vp->mode;
+
 	STUB_CHECK(!rte_ticketlock_is_locked(&fnd.round));
+	STUB_CHECK(vp == &fnd.vports[id] && vp->in_use);
 	/* fnd_ctl.c passes the canonical path (fnd_sock_canon). */
 	STUB_CHECK(path[0] == '/' && strlen(path) < FN_PATH_MAX);
 	STUB_CHECK(mode <= 0777);
@@ -187,42 +193,64 @@ fnd_vhost_add(const char *path, uint32_t mode, gid_t gid, char *err, size_t len)
 	return 0;
 }
 
-void
-fnd_vhost_del(const char *path)
+static void
+vhost_del(uint32_t id, const struct fnd_vport *vp)
 {
-	int i = stub_vhost_find(path);
+	int i = stub_vhost_find(vp->path);
 
 	STUB_CHECK(!rte_ticketlock_is_locked(&fnd.round));
+	STUB_CHECK(id < fnd.sw->max_vnics && !fnd.vports[id].in_use);
 	STUB_CHECK(i >= 0);
 	memmove(&vhost[i], &vhost[i + 1],
 		(n_vhost - (uint32_t)i - 1) * sizeof(vhost[0]));
 	n_vhost--;
 }
 
-int
-fnd_tap_add(uint32_t id, const char *ifname, char *err, size_t len)
+static int
+tap_add(uint32_t id, struct fnd_vport *vp, gid_t gid, char *err, size_t len)
 {
 	STUB_CHECK(!rte_ticketlock_is_locked(&fnd.round));
 	STUB_CHECK(id < fnd.sw->max_vnics && !tap_on[id]);
-	if (strstr(ifname, "fail") != NULL) {
-		snprintf(err, len, "cannot create tap %s", ifname);
+	STUB_CHECK(vp == &fnd.vports[id] && vp->in_use);
+	if (strstr(vp->path, "fail") != NULL) {
+		snprintf(err, len, "cannot create tap %s", vp->path);
 		return -1;
 	}
 	tap_on[id] = 1;
 	n_tap++;
-	fnd.vports[id].port = (uint16_t)(100 + id);   /* as fnd_vhost.c does */
+	vp->port = (uint16_t)(100 + id);   /* as fnd_vhost.c does */
 	return 0;
 }
 
-void
-fnd_tap_del(uint32_t id)
+static void
+tap_del(uint32_t id, const struct fnd_vport *vp)
 {
 	STUB_CHECK(!rte_ticketlock_is_locked(&fnd.round));
 	STUB_CHECK(id < fnd.sw->max_vnics && tap_on[id]);
-	STUB_CHECK(fnd.vports[id].port == 100 + id);
+	STUB_CHECK(!fnd.vports[id].in_use);
+	STUB_CHECK(vp->port == 100 + id);
 	tap_on[id] = 0;
 	n_tap--;
 }
+
+/* fnd_vhost.c's tables, control half only: fnd_ctl.c never calls the data
+ * plane's operations (NULL here, so a call would trap). */
+const struct fnd_backend_ops fnd_vhost_user_backend = {
+	.name = "vhost-user",
+	.has_socket = true,
+	.ready_when_added = false,
+	.add = vhost_add,
+	.del = vhost_del,
+};
+
+const struct fnd_backend_ops fnd_tap_backend = {
+	.name = "tap",
+	.has_socket = false,
+	.ready_when_added = true,
+	.add = tap_add,
+	.del = tap_del,
+	.kernel_drops = fnd_tap_kernel_drops,
+};
 
 /* ---- fnd_sock.c, wrapped ------------------------------------------------ */
 

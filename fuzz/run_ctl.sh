@@ -2,9 +2,9 @@
 # Build and run the control-protocol fuzzer (fuzz/fuzz_ctl.c).
 #   fuzz/run_ctl.sh [SECONDS]   (default 30)
 # Builds build/fuzz/fuzz_ctl with libFuzzer + ASan + UBSan from fnd_ctl.c,
-# fnd_ctl_req.c, the grammar and the core, with fuzz/ctl_stubs.c in place
-# of DPDK's libraries and the vhost/tap backends (DPDK's headers are still
-# needed: pkg-config libdpdk). Writes the seed corpus into
+# fnd_ctl_req.c, fnd_vport.c, the grammar and the core, with
+# fuzz/ctl_stubs.c in place of DPDK's libraries and the vhost/tap backends
+# (DPDK's headers are still needed: pkg-config libdpdk). Writes the seed corpus into
 # build/fuzz/corpus_ctl (kept between runs, never committed) and a
 # dictionary of the grammar's words, runs for SECONDS and exits non-zero
 # on any crash, leak, sanitizer report or failed check. Crash inputs are
@@ -21,7 +21,7 @@ dpdk_cflags=$(pkg-config --cflags libdpdk) ||
 # The control path and what it uses; no DPDK library, no fnd_vhost.c; two
 # functions of fnd_sock.c are replaced by ctl_stubs.c's (see there).
 srcs="src/daemon/fnd_ctl.c src/daemon/fnd_ctl_req.c src/daemon/fnd_sock.c
-	$(echo src/ctl/*.c src/core/*.c)"
+	src/daemon/fnd_vport.c $(echo src/ctl/*.c src/core/*.c)"
 wrap="-Wl,--wrap=fnd_sock_perm -Wl,--wrap=fnd_group_lookup"
 # shellcheck disable=SC2086
 $CC -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter $dpdk_cflags \

@@ -28,6 +28,7 @@
 #include "fn_fifo.h"
 #include "fn_idle.h"
 #include "fn_switch.h"
+#include "fnd_vport.h"
 
 #define FND_MAX_UPLINKS  16
 #define FND_MAX_VNICS    8192
@@ -54,36 +55,13 @@ struct fnd_uplink {
 	bool truncation_told;           /* rx_drop_truncated explained in the log */
 };
 
-/* The backend of one vNIC: how its frames reach the guest. */
-struct fnd_vport {
-	bool in_use;
-	bool ready;                     /* guest attached: data plane may use it */
-	enum fn_backend type;
-	char name[FN_NAME_MAX];
-	char path[FN_PATH_MAX];         /* vhost-user socket or tap ifname */
-	int vid;                        /* vhost device id, -1 if none */
-	uint32_t mode;                  /* vhost-user socket mode */
-	char group[FN_NAME_MAX];        /* vhost-user socket group, "" = none */
-	uint64_t tap_drops_base[2];     /* fnd_extstats baseline at the last reset */
-	uint16_t port;                  /* ethdev port of a tap backend */
-	/* Receive queue (data plane only): frames wait here for the
-	 * scheduler, grouped by the round they arrived in (fn_fifo). */
-	struct fn_fifo rxq;
-	volatile uint64_t rxq_head_ts;  /* arrival of the head (TSC), for stats */
-	/* Transmit polling (data plane only): a guest whose ring stays empty
-	 * leaves the polled set, and its kick (kickfd in fnd.epfd) brings it
-	 * back. */
-	int kickfd;                     /* the guest's transmit kick, -1 if none */
-	bool event_idx;                 /* VIRTIO_RING_F_EVENT_IDX negotiated */
-	bool tx_asleep;
-	uint64_t tx_last_busy;          /* TSC of its last frame */
-};
-
 struct fnd {
 	struct fn_switch *sw;
+	/* The registry of vNICs' backends (fnd_vport.c). */
 	struct fnd_vport *vports;       /* indexed like sw->vnics */
-	uint32_t *active;               /* in-use vNIC ids, polled for tx */
+	uint32_t *active;               /* in-use vNIC ids, in id order */
 	uint32_t n_active;
+	int32_t vid_vnic[FND_VHOST_MAX];    /* vhost vid -> vNIC id */
 	struct fnd_uplink uplinks[FND_MAX_UPLINKS];
 	uint16_t n_uplinks;
 	struct rte_mempool *pool;
@@ -93,7 +71,6 @@ struct fnd {
 	struct fn_idle_conf idle_conf;
 	int epfd;                       /* guests' kicks, uplink interrupts, ctl_wake */
 	int ctl_wake;                   /* eventfd: the control plane changed something */
-	int32_t vid_vnic[FND_VHOST_MAX];    /* vhost vid -> vNIC id */
 	unsigned int worker_lcore;
 	/* Control plane settings (fairnicd options). */
 	char ctl_path[FN_PATH_MAX];     /* canonical control socket path */
@@ -132,12 +109,9 @@ void fnd_port_remove(uint16_t port);
  * once its port is started (fills ifname, csum_fix, strips_vlan). */
 void fnd_kif_prepare(struct fnd_uplink *up);
 
-/* fnd_vhost.c: the vhost-user backend. */
-/* path is canonical (fnd_sock_canon); gid (gid_t)-1 keeps the daemon's. */
-int fnd_vhost_add(const char *path, uint32_t mode, gid_t gid, char *err, size_t len);
-void fnd_vhost_del(const char *path);
-int fnd_tap_add(uint32_t id, const char *ifname, char *err, size_t len);
-void fnd_tap_del(uint32_t id);
+/* fnd_vhost.c: the backends (fnd_vport.h), found by fnd_backend_of(). */
+extern const struct fnd_backend_ops fnd_vhost_user_backend;
+extern const struct fnd_backend_ops fnd_tap_backend;
 
 /* fnd_announce.c: RARP announcements of vNICs that moved (control thread).
  * _run sends what is due; @return ms until the next round, or -1. */
@@ -165,11 +139,5 @@ uint64_t fnd_now_ms(void);
 int fnd_ctl_run_config(const char *file);
 /* Every uplink's tx-rate to its link speed unless set by `uplink set`. */
 void fnd_ctl_uplink_defaults(void);
-
-/* The vNIC whose backend of `type` is `path` (socket or ifname), or -1. */
-int32_t fnd_vport_find(enum fn_backend type, const char *path);
-
-/* Refresh the list of polled vNICs; call with the round lock held. */
-void fnd_active_rebuild(void);
 
 #endif /* FND_H */

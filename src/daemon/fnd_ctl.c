@@ -68,36 +68,6 @@ reply_ok(json_t *data)
 	return json_pack("{s:b, s:o}", "ok", 1, "data", data ? data : json_null());
 }
 
-void
-fnd_active_rebuild(void)
-{
-	uint32_t n = 0;
-	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++)
-		if (fnd.vports[i].in_use)
-			fnd.active[n++] = i;
-	fnd.n_active = n;
-}
-
-static int32_t
-vnic_by_name(const char *name)
-{
-	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++)
-		if (fnd.vports[i].in_use && strcmp(fnd.vports[i].name, name) == 0)
-			return (int32_t)i;
-	return -1;
-}
-
-int32_t
-fnd_vport_find(enum fn_backend type, const char *path)
-{
-	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++) {
-		const struct fnd_vport *vp = &fnd.vports[i];
-		if (vp->in_use && vp->type == type && strcmp(vp->path, path) == 0)
-			return (int32_t)i;
-	}
-	return -1;
-}
-
 static int
 uplink_by_name(const char *name)
 {
@@ -241,6 +211,7 @@ static json_t *
 vnic_add(const struct fn_cmd *cmd)
 {
 	const struct fn_vnic_params *p = &cmd->p;
+	const struct fnd_backend_ops *ops = fnd_backend_of(p->backend);
 	struct fn_coalesce_conf coal;
 	fn_coalesce_conf_default(&coal);
 	struct fn_vnic_conf c = { .uplink = fnd.n_uplinks ? 0 : FN_UPLINK_NONE,
@@ -256,12 +227,12 @@ vnic_add(const struct fn_cmd *cmd)
 	gid_t gid = (gid_t)-1;
 	const char *group = fnd.vhost_group;
 
-	if (vnic_by_name(cmd->name) >= 0)
+	if (fnd_vport_by_name(cmd->name) >= 0)
 		return reply_error("vnic add: a vnic named \"%s\" already exists", cmd->name);
-	if (p->backend == FN_BACKEND_TAP) {
+	if (!ops->has_socket) {
 		if (p->set & ((1u << FN_K_MODE) | (1u << FN_K_GROUP)))
-			return reply_error("vnic add %s: mode and group apply to vhost-user sockets, not to tap",
-					   cmd->name);
+			return reply_error("vnic add %s: mode and group apply to vhost-user sockets, not to %s",
+					   cmd->name, ops->name);
 		snprintf(path, sizeof(path), "%s", p->path);
 	} else {
 		/* One canonical name per socket, so that "./a.sock" and
@@ -291,14 +262,9 @@ vnic_add(const struct fn_cmd *cmd)
 	rte_ticketlock_lock(&fnd.round);
 	int rc = fn_switch_vnic_add(fnd.sw, &c, rte_rdtsc(), &id);
 	if (rc == 0) {
-		struct fnd_vport *vp = &fnd.vports[id];
-		*vp = (struct fnd_vport){ .in_use = true, .type = p->backend, .vid = -1,
-					  .kickfd = -1 };
-		snprintf(vp->name, sizeof(vp->name), "%s", cmd->name);
-		snprintf(vp->path, sizeof(vp->path), "%s", path);
+		struct fnd_vport *vp = fnd_vport_claim(id, p->backend, cmd->name, path);
 		vp->mode = mode;
 		snprintf(vp->group, sizeof(vp->group), "%s", group);
-		fnd_active_rebuild();
 	}
 	rte_ticketlock_unlock(&fnd.round);
 	if (rc == 0)
@@ -306,16 +272,13 @@ vnic_add(const struct fn_cmd *cmd)
 	if (rc)
 		return reply_error("vnic add %s: cannot add (%s)", cmd->name, strerror(-rc));
 
-	rc = p->backend == FN_BACKEND_VHOST_USER
-	     ? fnd_vhost_add(path, mode, gid, err, sizeof(err))
-	     : fnd_tap_add(id, path, err, sizeof(err));
+	rc = ops->add(id, &fnd.vports[id], gid, err, sizeof(err));
 	rte_ticketlock_lock(&fnd.round);
 	if (rc) {
 		fnd_dp_vnic_flush(id);
 		fn_switch_vnic_del(fnd.sw, id);
-		fnd.vports[id].in_use = false;
-		fnd_active_rebuild();
-	} else if (p->backend == FN_BACKEND_TAP) {
+		fnd_vport_release(id);
+	} else if (ops->ready_when_added) {
 		fnd_dp_vnic_ready(id, true);
 	}
 	rte_ticketlock_unlock(&fnd.round);
@@ -335,9 +298,9 @@ perm_set(const struct fn_cmd *cmd, struct fnd_vport *vp)
 
 	if (!(p->set & ((1u << FN_K_MODE) | (1u << FN_K_GROUP))))
 		return NULL;
-	if (vp->type != FN_BACKEND_VHOST_USER)
-		return reply_error("vnic set %s: mode and group apply to vhost-user sockets, not to tap",
-				   cmd->name);
+	if (!vp->ops->has_socket)
+		return reply_error("vnic set %s: mode and group apply to vhost-user sockets, not to %s",
+				   cmd->name, vp->ops->name);
 	uint32_t mode = p->set & (1u << FN_K_MODE) ? p->mode : vp->mode;
 	char group[FN_NAME_MAX];        /* a copy: vp->group is written below */
 	snprintf(group, sizeof(group), "%s", p->set & (1u << FN_K_GROUP) ? p->group : vp->group);
@@ -353,7 +316,7 @@ perm_set(const struct fn_cmd *cmd, struct fnd_vport *vp)
 static json_t *
 vnic_set(const struct fn_cmd *cmd)
 {
-	int32_t id = vnic_by_name(cmd->name);
+	int32_t id = fnd_vport_by_name(cmd->name);
 	json_t *bad;
 
 	if (id < 0)
@@ -378,7 +341,7 @@ vnic_set(const struct fn_cmd *cmd)
 static json_t *
 vnic_del(const struct fn_cmd *cmd)
 {
-	int32_t id = vnic_by_name(cmd->name);
+	int32_t id = fnd_vport_by_name(cmd->name);
 	if (id < 0)
 		return reply_error("vnic del: no vnic named \"%s\"", cmd->name);
 	struct fnd_vport vp;
@@ -388,17 +351,12 @@ vnic_del(const struct fn_cmd *cmd)
 	fnd_dp_vnic_flush((uint32_t)id);
 	fn_switch_vnic_del(fnd.sw, (uint32_t)id);
 	vp = fnd.vports[id];
-	fnd.vports[id].in_use = false;
-	fnd.vports[id].ready = false;
-	fnd_active_rebuild();
+	fnd_vport_release((uint32_t)id);
 	rte_ticketlock_unlock(&fnd.round);
 	fnd_announce_forget((uint32_t)id);
 	rates_forget(id);
 
-	if (vp.type == FN_BACKEND_VHOST_USER)
-		fnd_vhost_del(vp.path);
-	else
-		fnd_tap_del((uint32_t)id);
+	vp.ops->del((uint32_t)id, &vp);
 	return reply_ok(NULL);
 }
 
@@ -435,22 +393,22 @@ jset_key(json_t *o, const char *kw, json_t *v)
 }
 
 /* The backend's keys: "backend" and "path" (for either spelling, once),
- * and the socket's "mode" and "group" (vhost-user only). */
+ * and the socket's "mode" and "group" (a backend with a socket only). */
 static bool
 port_json(json_t *o, const struct fnd_vport *vp, enum fn_val val)
 {
-	bool vhost = vp->type == FN_BACKEND_VHOST_USER;
+	bool sock = vp->ops->has_socket;
 	char m[8];
 
 	switch (val) {
 	case FN_VAL_PATH:
-		return jset(o, "backend", json_string(vhost ? "vhost-user" : "tap")) &&
+		return jset(o, "backend", json_string(vp->ops->name)) &&
 		       jset(o, "path", json_string(vp->path));
 	case FN_VAL_MODE:
 		snprintf(m, sizeof(m), "%04o", (unsigned)vp->mode);
-		return !vhost || jset(o, "mode", json_string(m));
+		return !sock || jset(o, "mode", json_string(m));
 	case FN_VAL_GROUP:
-		return !vhost || jset(o, "group", vp->group[0] ? json_string(vp->group)
+		return !sock || jset(o, "group", vp->group[0] ? json_string(vp->group)
 								: json_null());
 	default:
 		return true;
@@ -502,7 +460,7 @@ vnic_show(const struct fn_cmd *cmd)
 	json_t *arr = json_array();
 	int32_t only = -1;
 
-	if (cmd->name[0] && (only = vnic_by_name(cmd->name)) < 0) {
+	if (cmd->name[0] && (only = fnd_vport_by_name(cmd->name)) < 0) {
 		json_decref(arr);
 		return reply_error("vnic show: no vnic named \"%s\"", cmd->name);
 	}
@@ -671,9 +629,9 @@ tap_drops_json(uint32_t id, json_t *o)
 	static const int ctr[FND_TAP_DROPS] = { FN_VC_tx_drop_tap_kernel, FN_VC_rx_drop_tap_kernel };
 	const struct fnd_vport *vp = &fnd.vports[id];
 	uint64_t d[FND_TAP_DROPS];
-	if (vp->type != FN_BACKEND_TAP)
+	if (vp->ops->kernel_drops == NULL)
 		return;
-	bool ok = fnd_tap_kernel_drops(vp->path, d) == 0;
+	bool ok = vp->ops->kernel_drops(vp->path, d) == 0;
 	for (int k = 0; k < FND_TAP_DROPS; k++)
 		json_object_set_new(o, fn_vnic_counter_names[ctr[k]], ok
 			? json_integer((json_int_t)since(d[k], vp->tap_drops_base[k])) : json_null());
@@ -685,8 +643,8 @@ extstats_rebase(int32_t only)
 {
 	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++) {
 		struct fnd_vport *vp = &fnd.vports[i];
-		if (vp->in_use && vp->type == FN_BACKEND_TAP && (only < 0 || (int32_t)i == only))
-			fnd_tap_kernel_drops(vp->path, vp->tap_drops_base);
+		if (vp->in_use && vp->ops->kernel_drops && (only < 0 || (int32_t)i == only))
+			vp->ops->kernel_drops(vp->path, vp->tap_drops_base);
 	}
 	if (only < 0)
 		for (uint16_t u = 0; u < fnd.n_uplinks; u++)
@@ -773,7 +731,7 @@ stats_show(const struct fn_cmd *cmd)
 	int32_t only = -1;
 	char mac[18];
 
-	if (cmd->name[0] && (only = vnic_by_name(cmd->name)) < 0) {
+	if (cmd->name[0] && (only = fnd_vport_by_name(cmd->name)) < 0) {
 		json_decref(vn);
 		return reply_error("stats: no vnic named \"%s\"", cmd->name);
 	}
@@ -847,7 +805,7 @@ static json_t *
 stats_reset(const struct fn_cmd *cmd)
 {
 	int32_t id = -1;
-	if (cmd->name[0] && (id = vnic_by_name(cmd->name)) < 0)
+	if (cmd->name[0] && (id = fnd_vport_by_name(cmd->name)) < 0)
 		return reply_error("stats reset: no vnic named \"%s\"", cmd->name);
 	rte_ticketlock_lock(&fnd.round);
 	fn_switch_counters_reset(fnd.sw, id < 0 ? FN_VNIC_NONE : (uint32_t)id);

@@ -44,12 +44,9 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
-#include <rte_vhost.h>
 #include "fn_csum.h"
 #include "fnd.h"
 
-#define VHOST_RXQ 0     /* the guest's receive virtqueue */
-#define VHOST_TXQ 1     /* the guest's transmit virtqueue */
 #define RX_DRAIN  8     /* bursts read per uplink per round, at most */
 #define TX_IDLE_US 100  /* a guest's empty transmit ring leaves the polled set after this */
 #define KICK_CHECK_US 20 /* how often kicks of guests outside the polled set are read */
@@ -63,7 +60,7 @@ static uint32_t local_queued;   /* frames the transmit side queued locally this 
 static uint32_t offers;         /* frames offered to receive queues (a flood: once per member) */
 static uint32_t moved;          /* frames drained, taken or delivered this round */
 static uint32_t n_tx_asleep;    /* guests outside the polled set */
-static uint32_t n_tap_ready;    /* tap vNICs: polled always (no kick to wait for) */
+static uint32_t n_kickless_ready; /* ready vNICs without kicks (tap): polled always */
 
 static inline const uint8_t *
 mdata(struct rte_mbuf *m)
@@ -325,23 +322,8 @@ guest_deliver(uint32_t id, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
 {
 	struct fnd_vport *vp = &fnd.vports[id];
 	struct fn_vnic *v = &fnd.sw->vnics[id];
-	uint16_t sent;
+	uint16_t sent = vp->ops->to_guest(vp, pkts, n, bytes);
 
-	*bytes = 0;
-	if (vp->type == FN_BACKEND_VHOST_USER) {
-		sent = rte_vhost_enqueue_burst(vp->vid, VHOST_RXQ, pkts, n);
-		for (uint16_t i = 0; i < sent; i++)
-			*bytes += rte_pktmbuf_pkt_len(pkts[i]);
-		rte_pktmbuf_free_bulk(pkts, n);         /* vhost copied them */
-	} else {
-		for (uint16_t i = 0; i < n; i++)        /* before the PMD frees them */
-			*bytes += rte_pktmbuf_pkt_len(pkts[i]);
-		sent = rte_eth_tx_burst(vp->port, 0, pkts, n);
-		for (uint16_t i = sent; i < n; i++)
-			*bytes -= rte_pktmbuf_pkt_len(pkts[i]);
-		if (sent < n)
-			rte_pktmbuf_free_bulk(pkts + sent, n - sent);
-	}
 	v->ctr[FN_VC_rx_packets] += sent;
 	v->ctr[FN_VC_rx_bytes] += *bytes;
 	v->ctr[FN_VC_rx_drop_guest_full] += n - sent;
@@ -412,31 +394,12 @@ rxq_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 	return n ? guest_deliver(id, pkts, (uint16_t)n, bytes) : 0;
 }
 
-/*
- * Does vNIC id's guest want an interrupt for the next frames it gets? A
- * guest that polls (Linux NAPI under load, a DPDK guest) has turned them
- * off: its frames are never held. With event index, it wants one when its
- * used_event has not been passed yet.
- */
-static bool
-guest_wants_irq(const struct fnd_vport *vp)
-{
-	struct rte_vhost_vring vr;
-	if (vp->type != FN_BACKEND_VHOST_USER ||
-	    rte_vhost_get_vhost_vring(vp->vid, VHOST_RXQ, &vr) != 0 || vr.avail == NULL)
-		return false;
-	if (vp->event_idx) {
-		uint16_t used_event = vr.avail->ring[vr.size];
-		return (uint16_t)(used_event - vr.used->idx) < 0x8000;
-	}
-	return !(vr.avail->flags & VRING_AVAIL_F_NO_INTERRUPT);
-}
-
 static uint64_t hold_deadline = UINT64_MAX;    /* the earliest held frame's due time */
 
 /*
  * Notification coalescing: may vNIC id's queue be delivered now, or does
- * it wait to be handed over with the next frames (fn_coalesce)?
+ * it wait to be handed over with the next frames (fn_coalesce)? Never
+ * held for a guest that does not want an interrupt (it polls).
  */
 static bool
 rxq_due(uint32_t id, uint64_t now)
@@ -447,7 +410,7 @@ rxq_due(uint32_t id, uint64_t now)
 	if (v->coal_conf.usecs == 0 || !vp->ready)
 		return true;
 	if (fn_coalesce_due(&v->coal, &v->coal_conf, now, v->rxq.held, vp->rxq_head_ts,
-			    v->rxq.held && guest_wants_irq(vp), &deadline))
+			    v->rxq.held && vp->ops->wants_irq(vp), &deadline))
 		return true;
 	if (deadline < hold_deadline)
 		hold_deadline = deadline;
@@ -577,11 +540,7 @@ tx_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 	uint16_t n, n_gone = 0;
 
 	*bytes = *local_bytes = 0;
-	if (vp->type == FN_BACKEND_VHOST_USER)
-		n = rte_vhost_dequeue_burst(vp->vid, VHOST_TXQ, fnd.pool, pkts,
-					    (uint16_t)budget);
-	else
-		n = rte_eth_rx_burst(vp->port, 0, pkts, (uint16_t)budget);
+	n = vp->ops->from_guest(vp, fnd.pool, pkts, (uint16_t)budget);
 	if (n) {
 		vp->tx_last_busy = now;
 		moved += n;
@@ -653,21 +612,21 @@ tx_serve(uint32_t id, uint32_t budget, uint64_t now, uint64_t *bytes,
 /* ---- the polled set -------------------------------------------------------- */
 
 /*
- * vNIC id's guest (vhost-user, on transmit scheduler k) had nothing to
- * send for TX_IDLE_US: it leaves the polled set and its kicks are turned
- * on. Frames it posted meanwhile keep it in (checked after turning kicks
- * on, so a frame posted in between is not missed).
+ * vNIC id's guest (one that can kick, on transmit scheduler k) had nothing
+ * to send for TX_IDLE_US: it leaves the polled set and its kicks are
+ * turned on. Frames it posted meanwhile keep it in (checked after turning
+ * kicks on, so a frame posted in between is not missed).
  */
 static void
 tx_sleep(uint32_t id, uint32_t k, uint64_t now)
 {
 	struct fnd_vport *vp = &fnd.vports[id];
-	if (vp->tx_asleep || vp->kickfd < 0 || vp->type != FN_BACKEND_VHOST_USER ||
+	if (vp->tx_asleep || vp->kickfd < 0 || vp->ops->tx_kicks == NULL ||
 	    now - vp->tx_last_busy < rte_get_tsc_hz() / 1000000 * TX_IDLE_US)
 		return;
-	rte_vhost_enable_guest_notification(vp->vid, VHOST_TXQ, 1);
-	if (rte_vhost_rx_queue_count(vp->vid, VHOST_TXQ) > 0) {
-		rte_vhost_enable_guest_notification(vp->vid, VHOST_TXQ, 0);
+	vp->ops->tx_kicks(vp, true);
+	if (vp->ops->tx_pending(vp)) {
+		vp->ops->tx_kicks(vp, false);
 		vp->tx_last_busy = now;
 		return;
 	}
@@ -686,8 +645,8 @@ tx_wake(uint32_t id, uint64_t now)
 	vp->tx_asleep = false;
 	n_tx_asleep--;
 	vp->tx_last_busy = now;
-	if (vp->ready && vp->vid >= 0) {
-		rte_vhost_enable_guest_notification(vp->vid, VHOST_TXQ, 0);
+	if (vp->ready) {        /* asleep: its backend has kicks (tx_sleep) */
+		vp->ops->tx_kicks(vp, false);
 		fn_sched_wake(&fnd.sw->tx_sched[fn_switch_sched_index(fnd.sw,
 					fnd.sw->vnics[id].uplink)], id);
 	}
@@ -823,8 +782,8 @@ void
 fnd_dp_vnic_ready(uint32_t id, bool ready)
 {
 	struct fnd_vport *vp = &fnd.vports[id];
-	if (vp->type == FN_BACKEND_TAP && vp->ready != ready)
-		n_tap_ready += ready ? 1 : (uint32_t)-1;
+	if (vp->ops->tx_kicks == NULL && vp->ready != ready)
+		n_kickless_ready += ready ? 1 : (uint32_t)-1;
 	if (!ready)
 		tx_wake(id, 0);         /* out of the sleepers' count */
 	vp->ready = ready;
@@ -942,10 +901,10 @@ fnd_dp_worker(void *arg)
 		uint32_t polled_tx = sw->tx_sched[local].n_members;
 		for (uint16_t u = 0; u < fnd.n_uplinks; u++)
 			polled_tx += sw->tx_sched[u].n_members;
-		waiting |= polled_tx > n_tap_ready;
+		waiting |= polled_tx > n_kickless_ready;
 		uint64_t cycles;
 		enum fn_idle_action a = fn_idle_round(&idle, &fnd.idle_conf, now, moved + drained,
-						      waiting, n_tap_ready == 0, hold_deadline, &cycles);
+						      waiting, n_kickless_ready == 0, hold_deadline, &cycles);
 		hold_deadline = UINT64_MAX;
 		if (a == FN_IDLE_BLOCK && !armed) {
 			/* interrupts on, then one more poll: nothing slips between */

@@ -207,10 +207,7 @@ shutdown_all(void)
 		if (!vp->in_use)
 			continue;
 		vp->in_use = false;
-		if (vp->type == FN_BACKEND_VHOST_USER)
-			fnd_vhost_del(vp->path);
-		else
-			fnd_tap_del(i);
+		vp->ops->del(i, vp);
 	}
 	for (uint16_t u = 0; u < fnd.n_uplinks; u++)
 		fnd_port_remove(fnd.uplinks[u].port);
@@ -296,16 +293,12 @@ run(const struct opts *o, int eal_argc, char **eal_argv)
 		return 1;
 	}
 	rte_ticketlock_init(&fnd.round);
-	for (int i = 0; i < FND_VHOST_MAX; i++)
-		fnd.vid_vnic[i] = -1;
 	fnd.pool = rte_pktmbuf_pool_create("fn_mbufs", o->mbufs, 256, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	fnd.sw = fn_switch_create(o->max_vnics, FND_MAX_UPLINKS, rte_get_tsc_hz(),
 				  FN_DEFAULT_MAX_FRAME);
-	fnd.vports = calloc(o->max_vnics, sizeof(*fnd.vports));
-	fnd.active = calloc(o->max_vnics, sizeof(*fnd.active));
 	int rc = 1;
-	if (fnd.pool == NULL || fnd.sw == NULL || fnd.vports == NULL || fnd.active == NULL) {
+	if (fnd.pool == NULL || fnd.sw == NULL || fnd_vport_init(o->max_vnics) != 0) {
 		fprintf(stderr, "fairnicd: out of memory (%u mbufs: reserve hugepages, or use --mbufs)\n",
 			o->mbufs);
 		rc = 1;
@@ -342,8 +335,7 @@ free:
 	rte_eal_cleanup();
 	fn_switch_free(fnd.sw);
 	fnd_dp_fini();
-	free(fnd.vports);
-	free(fnd.active);
+	fnd_vport_fini();
 	fprintf(stderr, "fairnicd: stopped\n");
 	return rc;
 }

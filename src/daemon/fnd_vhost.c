@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fnd_vhost: vNIC backends. vhost-user (fairnicd is the server: one socket
- * per vNIC, QEMU / Cloud Hypervisor / any virtio-user connect as client)
- * and tap (a kernel tap interface through DPDK's net_tap PMD).
+ * fnd_vhost: vNIC backends, each an instance of struct fnd_backend_ops
+ * (fnd_vport.h). vhost-user (fairnicd is the server: one socket per vNIC,
+ * QEMU / Cloud Hypervisor / any virtio-user connect as client) and tap (a
+ * kernel tap interface through DPDK's net_tap PMD).
  *
  * A vhost guest comes and goes on DPDK's vhost thread: new_device marks
  * the vNIC's backend ready with its vid, destroy_device clears it, both
@@ -31,6 +32,7 @@
 /* DPDK 22.11's vhost library watches all its sockets in one fdset of
  * 1024 entries (listening sockets and connections alike). */
 #define VHOST_FDSET_SIZE 1024
+#define VHOST_RXQ 0             /* the guest's receive virtqueue */
 #define VHOST_TXQ 1             /* the guest's transmit virtqueue */
 
 static unsigned int n_vhost_sockets;
@@ -66,7 +68,7 @@ on_new_device(int vid)
 		fnd_dp_vnic_kickfd((uint32_t)id,
 				   rte_vhost_get_vhost_vring(vid, VHOST_TXQ, &vr) == 0 ? vr.kickfd : -1);
 		fnd_dp_vnic_ready((uint32_t)id, true);
-		fnd.vid_vnic[vid] = id;
+		fnd_vport_bind_vid(vid, id);
 		rc = 0;
 	}
 	rte_ticketlock_unlock(&fnd.round);
@@ -81,14 +83,14 @@ on_destroy_device(int vid)
 	if (vid < 0 || vid >= FND_VHOST_MAX)
 		return;
 	rte_ticketlock_lock(&fnd.round);
-	int32_t id = fnd.vid_vnic[vid];
+	int32_t id = fnd_vport_by_vid(vid);
 	if (id >= 0 && fnd.vports[id].vid == vid) {
 		fnd_dp_vnic_ready((uint32_t)id, false);
 		fnd_dp_vnic_kickfd((uint32_t)id, -1);
 		fnd_dp_vnic_flush((uint32_t)id);   /* counted: no guest connected */
 		fnd.vports[id].vid = -1;
 	}
-	fnd.vid_vnic[vid] = -1;
+	fnd_vport_bind_vid(vid, -1);
 	rte_ticketlock_unlock(&fnd.round);
 	RTE_LOG(INFO, USER1, "guest detached (vid %d)\n", vid);
 }
@@ -98,8 +100,9 @@ on_destroy_device(int vid)
 static void
 on_guest_notified(int vid)
 {
-	if (vid >= 0 && vid < FND_VHOST_MAX && fnd.vid_vnic[vid] >= 0)
-		fnd.sw->vnics[fnd.vid_vnic[vid]].ctr[FN_VC_notifications]++;
+	int32_t id = fnd_vport_by_vid(vid);
+	if (id >= 0)
+		fnd.sw->vnics[id].ctr[FN_VC_notifications]++;
 }
 
 static const struct rte_vhost_device_ops vhost_ops = {
@@ -108,9 +111,14 @@ static const struct rte_vhost_device_ops vhost_ops = {
 	.guest_notified = on_guest_notified,
 };
 
-int
-fnd_vhost_add(const char *path, uint32_t mode, gid_t gid, char *err, size_t len)
+/* ---- vhost-user: control ------------------------------------------------- */
+
+/* vp->path is canonical (fnd_sock_canon). */
+static int
+vhost_add(uint32_t id, struct fnd_vport *vp, gid_t gid, char *err, size_t len)
 {
+	const char *path = vp->path;
+
 	/* A stale socket left by a previous run is removed; a live one, or
 	 * anything else, is refused (fnd_sock.h). */
 	if (fnd_sock_claim(path, err, len) != 0)
@@ -133,7 +141,7 @@ fnd_vhost_add(const char *path, uint32_t mode, gid_t gid, char *err, size_t len)
 		return -1;
 	}
 	/* Created under umask 0177 (fnd_main.c): now the mode asked for. */
-	if (fnd_sock_perm(path, mode, gid, err, len) != 0) {
+	if (fnd_sock_perm(path, vp->mode, gid, err, len) != 0) {
 		rte_vhost_driver_unregister(path);
 		unlink(path);
 		return -1;
@@ -142,9 +150,11 @@ fnd_vhost_add(const char *path, uint32_t mode, gid_t gid, char *err, size_t len)
 	return 0;
 }
 
-void
-fnd_vhost_del(const char *path)
+static void
+vhost_del(uint32_t id, const struct fnd_vport *vp)
 {
+	const char *path = vp->path;
+
 	/* Unregister closes the connection (destroy_device runs, taking the
 	 * round lock: the caller must not hold it). It is refused while the
 	 * vhost thread is inside a callback of this socket, so retry. */
@@ -157,25 +167,135 @@ fnd_vhost_del(const char *path)
 	n_vhost_sockets--;
 }
 
-int
-fnd_tap_add(uint32_t id, const char *ifname, char *err, size_t len)
+/* ---- vhost-user: data plane --------------------------------------------- */
+
+static uint16_t
+vhost_to_guest(struct fnd_vport *vp, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
+{
+	uint16_t sent = rte_vhost_enqueue_burst(vp->vid, VHOST_RXQ, pkts, n);
+	uint64_t b = 0;
+	for (uint16_t i = 0; i < sent; i++)
+		b += rte_pktmbuf_pkt_len(pkts[i]);
+	rte_pktmbuf_free_bulk(pkts, n);         /* vhost copied them */
+	*bytes = b;
+	return sent;
+}
+
+static uint16_t
+vhost_from_guest(struct fnd_vport *vp, struct rte_mempool *pool, struct rte_mbuf **pkts,
+		 uint16_t n)
+{
+	return rte_vhost_dequeue_burst(vp->vid, VHOST_TXQ, pool, pkts, n);
+}
+
+/*
+ * A guest that polls (Linux NAPI under load, a DPDK guest) has turned its
+ * interrupts off. With event index, it wants one when its used_event has
+ * not been passed yet.
+ */
+static bool
+vhost_wants_irq(const struct fnd_vport *vp)
+{
+	struct rte_vhost_vring vr;
+	if (rte_vhost_get_vhost_vring(vp->vid, VHOST_RXQ, &vr) != 0 || vr.avail == NULL)
+		return false;
+	if (vp->event_idx) {
+		uint16_t used_event = vr.avail->ring[vr.size];
+		return (uint16_t)(used_event - vr.used->idx) < 0x8000;
+	}
+	return !(vr.avail->flags & VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+static void
+vhost_tx_kicks(struct fnd_vport *vp, bool on)
+{
+	rte_vhost_enable_guest_notification(vp->vid, VHOST_TXQ, on);
+}
+
+static bool
+vhost_tx_pending(struct fnd_vport *vp)
+{
+	return rte_vhost_rx_queue_count(vp->vid, VHOST_TXQ) > 0;
+}
+
+const struct fnd_backend_ops fnd_vhost_user_backend = {
+	.name = "vhost-user",
+	.has_socket = true,
+	.ready_when_added = false,      /* on_new_device: when a guest attaches */
+	.add = vhost_add,
+	.del = vhost_del,
+	.kernel_drops = NULL,
+	.to_guest = vhost_to_guest,
+	.from_guest = vhost_from_guest,
+	.wants_irq = vhost_wants_irq,
+	.tx_kicks = vhost_tx_kicks,
+	.tx_pending = vhost_tx_pending,
+};
+
+/* ---- tap ------------------------------------------------------------------ */
+
+static int
+tap_add(uint32_t id, struct fnd_vport *vp, gid_t gid, char *err, size_t len)
 {
 	char devargs[128];
 	uint16_t port;
 
-	snprintf(devargs, sizeof(devargs), "net_tap_fn%u,iface=%s", id, ifname);
+	snprintf(devargs, sizeof(devargs), "net_tap_fn%u,iface=%s", id, vp->path);
 	if (fnd_port_probe(devargs, &port, err, len) != 0)
 		return -1;
 	if (fnd_port_start(port, fnd.pool, false, err, len) != 0) {
 		fnd_port_remove(port);
 		return -1;
 	}
-	fnd.vports[id].port = port;
+	vp->port = port;
 	return 0;
 }
 
-void
-fnd_tap_del(uint32_t id)
+static void
+tap_del(uint32_t id, const struct fnd_vport *vp)
 {
-	fnd_port_remove(fnd.vports[id].port);
+	fnd_port_remove(vp->port);
 }
+
+static uint16_t
+tap_to_guest(struct fnd_vport *vp, struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes)
+{
+	uint64_t b = 0;
+	for (uint16_t i = 0; i < n; i++)        /* before the PMD frees them */
+		b += rte_pktmbuf_pkt_len(pkts[i]);
+	uint16_t sent = rte_eth_tx_burst(vp->port, 0, pkts, n);
+	for (uint16_t i = sent; i < n; i++)
+		b -= rte_pktmbuf_pkt_len(pkts[i]);
+	if (sent < n)
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+	*bytes = b;
+	return sent;
+}
+
+static uint16_t
+tap_from_guest(struct fnd_vport *vp, struct rte_mempool *pool, struct rte_mbuf **pkts,
+	       uint16_t n)
+{
+	return rte_eth_rx_burst(vp->port, 0, pkts, n);   /* the port has its pool */
+}
+
+/* The kernel takes what it is given: nothing is ever held for a tap. */
+static bool
+tap_wants_irq(const struct fnd_vport *vp)
+{
+	return false;
+}
+
+const struct fnd_backend_ops fnd_tap_backend = {
+	.name = "tap",
+	.has_socket = false,
+	.ready_when_added = true,
+	.add = tap_add,
+	.del = tap_del,
+	.kernel_drops = fnd_tap_kernel_drops,
+	.to_guest = tap_to_guest,
+	.from_guest = tap_from_guest,
+	.wants_irq = tap_wants_irq,
+	.tx_kicks = NULL,               /* no kick: polled always */
+	.tx_pending = NULL,
+};
