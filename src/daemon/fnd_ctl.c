@@ -347,6 +347,8 @@ vnic_del(const struct fn_cmd *cmd)
 	struct fnd_vport vp;
 
 	rte_ticketlock_lock(&fnd.round);
+	if (fnd.vports[id].ready)       /* the data plane's own counts follow */
+		fnd_dp_vnic_ready((uint32_t)id, false);
 	fnd_dp_vnic_kickfd((uint32_t)id, -1);
 	fnd_dp_vnic_flush((uint32_t)id);
 	fn_switch_vnic_del(fnd.sw, (uint32_t)id);
