@@ -49,7 +49,8 @@
 
 #define RX_DRAIN  8     /* bursts read per uplink per round, at most */
 #define TX_IDLE_US 100  /* a guest's empty transmit ring leaves the polled set after this */
-#define KICK_CHECK_US 20 /* how often kicks of guests outside the polled set are read */
+#define KICK_CHECK_US 100 /* how often kicks of guests outside the polled set are read: an
+			  * epoll_wait per 100 us costs a busy round ~1 % */
 
 /* What an epoll event of fnd.epfd is: (kind << 32) | index. */
 enum wake_kind { WAKE_CTL, WAKE_KICK, WAKE_UPLINK };
