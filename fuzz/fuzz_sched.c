@@ -138,7 +138,7 @@ tick(void)
 			      (unsigned long long)x->bytes_since, t, (unsigned long long)x->c.ceil);
 		}
 		if (x->member && x->c.ceil_pps) {
-			double depth = fmax((double)x->c.ceil_pps / 1000, FN_SCHED_BURST);
+			double depth = fmax((double)x->c.ceil_pps / 100, FN_SCHED_BURST);
 			CHECK(x->frames_since <= (double)x->c.ceil_pps * t + depth + 2 * FN_SCHED_BURST,
 			      "flow %u: %llu frames over pps ceiling", i,
 			      (unsigned long long)x->frames_since);

@@ -37,7 +37,7 @@ pps_profile(struct fn_tb_profile *p, uint64_t pps, uint64_t burst, uint64_t hz)
 	if (pps == 0)
 		return fn_tb_profile_init(p, 0, 0, hz);
 	if (burst == 0) {
-		burst = pps / 1000;
+		burst = pps / 100;     /* 10 ms, as the bits buckets and the vNIC keys */
 		if (burst < FN_SCHED_BURST)
 			burst = FN_SCHED_BURST;
 	}
