@@ -939,8 +939,8 @@ conf_expect(const struct fn_cmd *cmd, struct fn_vnic_conf *c)
 	if (c->tx_pps_burst == 0)
 		c->tx_pps_burst = max_u64(c->tx_pps / 100, 32);
 	if (c->rx_queue == 0)
-		c->rx_queue = max_u64((c->rx_rate ? c->rx_rate : 10000000000ull) / 8 / 1000 * 10,
-				      256 * 1024);
+		c->rx_queue = max_u64((c->rx_rate ? c->rx_rate : FN_RXQ_UNLIMITED_RATE) /
+				      8 / 1000 * FN_RXQ_DEFAULT_MS, FN_RXQ_DEFAULT_MIN);
 	if (c->rx_weight == 0)
 		c->rx_weight = 1;
 	if (c->tx_weight == 0)

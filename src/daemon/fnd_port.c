@@ -54,9 +54,12 @@ fnd_port_start(uint16_t port, struct rte_mempool *pool, bool rx_intr, char *err,
 	/* Receive interrupts wake a sleeping data plane; a PMD without them
 	 * refuses the configuration, and is then polled by timed sleeps. */
 	conf.intr_conf.rxq = rx_intr;
-	if (rx_intr && rte_eth_dev_configure(port, 1, 1, &conf) != 0)
+	rc = rte_eth_dev_configure(port, 1, 1, &conf);
+	if (rc != 0 && rx_intr) {
 		conf.intr_conf.rxq = 0;
-	if ((rc = rte_eth_dev_configure(port, 1, 1, &conf)) != 0)
+		rc = rte_eth_dev_configure(port, 1, 1, &conf);
+	}
+	if (rc != 0)
 		goto fail;
 	if ((rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx)) != 0)
 		goto fail;
