@@ -30,7 +30,13 @@ LIMITS = ["rx-rate", "100gbit", "rx-pps", "100000000", "tx-rate", "100gbit", "tx
 # every frame goes through the schedulers' green and yellow passes.
 SHARING = LIMITS + ["rx-min", "1gbit", "tx-min", "1gbit", "rx-weight", "3", "tx-weight", "2",
                     "rx-aqm", "codel"]
-SETUPS = (("fairnic", []), ("fairnic+limits", LIMITS), ("fairnic+sharing", SHARING))
+# The layer-3 guard with `ip` set on both vNICs (every frame's IPv4 source
+# checked; the frames are IPv4/UDP from 10.0.0.1 to 10.0.0.2 in every setup).
+IP_VM1 = ["ip", "192.168.7.0/24,172.16.0.9,2001:db8::1,10.0.0.1"]
+IP_VM2 = ["ip", "192.168.8.0/24,172.16.0.10,2001:db8::2,10.0.0.2"]
+SETUPS = (("fairnic", []), ("fairnic+limits", LIMITS), ("fairnic+sharing", SHARING),
+          ("fairnic+ip", "ip"))
+IP = "ip=10.0.0.1-10.0.0.2"
 
 
 class Testpmd:
@@ -59,11 +65,11 @@ CASES = [(d, n) for n in (60, 1514) for d in ("up->vm", "vm->up", "vm->vm")]
 
 def measure_once(t, direction, length):
     if direction == "up->vm":
-        spec, rx = f"tx=wire:dst={VM}:src={WIRE}:len={length}", "vm"
+        spec, rx = f"tx=wire:dst={VM}:src={WIRE}:len={length}:{IP}", "vm"
     elif direction == "vm->vm":
-        spec, rx = f"tx=vm:dst={VM2}:src={VM}:len={length}", "vm2"
+        spec, rx = f"tx=vm:dst={VM2}:src={VM}:len={length}:{IP}", "vm2"
     else:
-        spec, rx = f"tx=vm:dst={OTHER}:src={VM}:len={length}", "wire"
+        spec, rx = f"tx=vm:dst={OTHER}:src={VM}:len={length}:{IP}", "wire"
     r = t.ok(f"run ms={MS} warmup=300 {spec} rx={rx}")
     return r["rx"][rx]["pps"] / 1e6
 
@@ -101,8 +107,12 @@ def one_round(tmp, runs):
             d.ctl.ok("uplink", "set", "up0", "tx-rate", "0")
             if label == "fairnic+sharing":
                 d.ctl.ok("uplink", "set", "up0", "rx-rate", "100gbit", "tx-rate", "100gbit")
-            d.ctl.ok("vnic", "add", "vm1", "mac", VM, "vhost-user", d.sock("vm1"), *extra)
-            d.ctl.ok("vnic", "add", "vm2", "mac", VM2, "vhost-user", d.sock("vm2"), *extra)
+            ip = extra == "ip"
+            extra = [] if ip else extra
+            d.ctl.ok("vnic", "add", "vm1", "mac", VM, "vhost-user", d.sock("vm1"), *extra,
+                     *(IP_VM1 if ip else []))
+            d.ctl.ok("vnic", "add", "vm2", "mac", VM2, "vhost-user", d.sock("vm2"), *extra,
+                     *(IP_VM2 if ip else []))
             run_setup(label, d.uplink_socks["up0"], d.sock("vm1"), runs, d.sock("vm2"))
         finally:
             d.stop()
@@ -122,16 +132,17 @@ def main():
               flush=True)
     results = {k: statistics.median(v) for k, v in runs.items()}
     print("\n| direction | frame | testpmd Mpps | fairnic Mpps | ratio | +limits&checks Mpps | ratio "
-          "| +sharing (min, weight, ceiling, capacity) Mpps | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| +sharing (min, weight, ceiling, capacity) Mpps | ratio | ip set (L3 guard) Mpps | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for direction, length in CASES:
         tp_ = results[("testpmd", direction, length)]
         fn = results[("fairnic", direction, length)]
         fl = results[("fairnic+limits", direction, length)]
         fs = results[("fairnic+sharing", direction, length)]
+        fi = results[("fairnic+ip", direction, length)]
         ratio = (lambda a, b: f"{a / b:.2f}" if b else "n/a")
         print(f"| {direction} | {length + 4}B | {tp_:.3f} | {fn:.3f} | {ratio(fn, tp_)} | {fl:.3f} | "
-              f"{ratio(fl, tp_)} | {fs:.3f} | {ratio(fs, tp_)} |")
+              f"{ratio(fl, tp_)} | {fs:.3f} | {ratio(fs, tp_)} | {fi:.3f} | {ratio(fi, tp_)} |")
     # Per round, the ratio of each fairnic setup to testpmd in that round
     # (the setups of a round run back to back): how far noise moves them.
     print("\nratio to testpmd per round, 64 B VM -> VM:")
@@ -139,6 +150,9 @@ def main():
         per = [f / t for f, t in zip(runs[(label, "vm->vm", 60)], runs[("testpmd", "vm->vm", 60)])]
         print(f"  {label}: " + " ".join(f"{x:.2f}" for x in per) +
               f" (median {statistics.median(per):.2f})")
+    per = [i / f for i, f in zip(runs[("fairnic+ip", "vm->vm", 60)], runs[("fairnic", "vm->vm", 60)])]
+    print("ip set vs not, 64 B VM -> VM, per round: " + " ".join(f"{x:.2f}" for x in per) +
+          f" (median {statistics.median(per):.2f})")
     print("(what the core adds per frame, free of vhost's copies and of machine noise: "
           "build/core_cycles, run by `make bench` first)")
     return 0

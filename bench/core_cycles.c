@@ -4,8 +4,14 @@
  * VM path, in CPU cycles, without vhost's copies (which dominate `make
  * bench`'s Mpps and its noise). It runs the core calls the data plane
  * makes, in the data plane's order, for two vNICs on one uplink, vm1
- * sending flat out to vm2, 64 frames per polling round:
- *   classify   fn_switch_tx_classify per frame (what a switch must do);
+ * sending flat out to vm2 (IPv4/UDP from 10.0.0.1 to 10.0.0.2), 64 frames
+ * per polling round:
+ *   classify   fn_switch_tx_classify per frame (what a switch must do),
+ *              without any L3 guard (ip any, dhcp-server and ra allow);
+ *   guard      the same with the default guard (dhcp-server deny, ra deny:
+ *              IPv4 frames are looked at for DHCP ports);
+ *   ip         + `ip` set on both vNICs (5 IPv4 and 2 IPv6 prefixes, the
+ *              sender's address 4th), the source checked per frame;
  *   queues     + the receive queue: admission per frame, fn_fifo, one
  *                CoDel verdict per run (fn_switch_rx_dequeue_bulk);
  *   schedulers + the transmit and receive schedulers, no limits;
@@ -29,9 +35,11 @@
 #define BURST    32
 #define HZ       UINT64_C(2300000000)   /* simulated clock: rates never bind */
 
-enum stage { CLASSIFY, QUEUES, SCHEDULERS, SHARING, N_STAGES };
+enum stage { CLASSIFY, GUARD, IPSET, QUEUES, SCHEDULERS, SHARING, N_STAGES };
 static const char *const stage_name[N_STAGES] = {
-	"classify (source check, MAC lookup, counters)",
+	"classify (source MAC check, MAC lookup, counters), no L3 guard",
+	"+ default L3 guard (dhcp-server deny, ra deny)",
+	"+ ip set on both vNICs (source address checked)",
 	"+ receive queue (admission, fifo, CoDel per run)",
 	"+ schedulers in both directions, no limits",
 	"+ min, weight, ceilings, uplink capacity (not binding)",
@@ -44,6 +52,15 @@ make_switch(enum stage st, uint32_t *vm1, uint32_t *vm2)
 	if (sw == NULL || fn_switch_buffers(sw, 65535, 4096) != 0)
 		exit(1);
 	struct fn_vnic_conf c = { .uplink = 0, .vlan = FN_VLAN_NONE, .local = true };
+	char err[160];
+	if (st == CLASSIFY)
+		c.dhcp_server = c.ra = true;
+	if (st >= IPSET && fn_ipset_parse("192.168.7.0/24,172.16.0.9,10.9.0.0/16,"
+					  "2001:db8::5,fd00:1::/64,10.0.0.1,10.0.0.2",
+					  &c.ip, err, sizeof(err)) != 0) {
+		fprintf(stderr, "core_cycles: %s\n", err);
+		exit(1);
+	}
 	if (st == SHARING) {
 		if (fn_switch_uplink_set(sw, 0, 100000000000ull, 100000000000ull, 0) != 0)
 			exit(1);
@@ -79,7 +96,11 @@ run(enum stage st)
 		frame[i] = (uint8_t)(dst >> (40 - 8 * i));
 		frame[6 + i] = (uint8_t)(src >> (40 - 8 * i));
 	}
+	/* IPv4/UDP 10.0.0.1:4000 -> 10.0.0.2:5000 (checksums are not checked) */
+	static const uint8_t ip[28] = { 0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0,
+		10, 0, 0, 1, 10, 0, 0, 2, 0x0f, 0xa0, 0x13, 0x88, 0, 26, 0, 0 };
 	frame[12] = 0x08;
+	memcpy(frame + 14, ip, sizeof(ip));
 	if (pool.mem == NULL && fn_fifo_pool_init(&pool, 65536) != 0)
 		exit(1);
 	fn_fifo_init(&q);
@@ -180,7 +201,9 @@ main(void)
 		else
 			printf("| %s | %.1f | %+.1f |\n", stage_name[st], med[st], med[st] - med[st - 1]);
 	}
-	printf("\nscheduling and sharing add %.1f cycles per frame over the queues alone\n",
+	printf("\nthe L3 guard with ip set adds %.1f cycles per frame (%.1f of them the default guard)\n",
+	       med[IPSET] - med[CLASSIFY], med[GUARD] - med[CLASSIFY]);
+	printf("scheduling and sharing add %.1f cycles per frame over the queues alone\n",
 	       med[SHARING] - med[QUEUES]);
 	return 0;
 }

@@ -398,6 +398,22 @@ vport_eq(const struct fnd_vport *a, const struct fnd_vport *b)
 	       strcmp(a->group, b->group) == 0;
 }
 
+/* Field by field: the structs have padding. */
+static bool
+ipset_eq(const struct fn_ipset *a, const struct fn_ipset *b)
+{
+	if (a->restricted != b->restricted || a->n4 != b->n4 || a->n6 != b->n6)
+		return false;
+	for (unsigned i = 0; i < a->n4; i++)
+		if (a->v4[i].addr != b->v4[i].addr || a->v4[i].len != b->v4[i].len)
+			return false;
+	for (unsigned i = 0; i < a->n6; i++)
+		if (memcmp(a->v6[i].addr, b->v6[i].addr, 16) != 0 ||
+		    a->v6[i].len != b->v6[i].len)
+			return false;
+	return true;
+}
+
 static bool
 conf_eq(const struct fn_vnic_conf *a, const struct fn_vnic_conf *b)
 {
@@ -412,7 +428,9 @@ conf_eq(const struct fn_vnic_conf *a, const struct fn_vnic_conf *b)
 	       a->rx_queue == b->rx_queue && a->rx_police == b->rx_police &&
 	       a->rx_aqm == b->rx_aqm && a->rx_coalesce_usecs == b->rx_coalesce_usecs &&
 	       a->rx_coalesce_frames == b->rx_coalesce_frames &&
-	       a->rx_coalesce_adaptive == b->rx_coalesce_adaptive;
+	       a->rx_coalesce_adaptive == b->rx_coalesce_adaptive &&
+	       ipset_eq(&a->ip, &b->ip) && a->dhcp_server == b->dhcp_server &&
+	       a->ra == b->ra;
 }
 
 static bool
@@ -735,6 +753,13 @@ check_vnic_show(json_t *data, const struct snap *s, int only)
 		CHECK(json_is_boolean(json_object_get(o, "rx_coalescing")));
 		CHECK(json_is_boolean(json_object_get(o, "local")) &&
 		      json_is_true(json_object_get(o, "local")) == c->local);
+		/* ip in the key's grammar: parsed back, the same set */
+		struct fn_ipset ip;
+		char why[160];
+		CHECK(fn_ipset_parse(jstr(o, "ip"), &ip, why, sizeof(why)) == 0 &&
+		      ipset_eq(&ip, &c->ip));
+		CHECK(strcmp(jstr(o, "dhcp_server"), c->dhcp_server ? "allow" : "deny") == 0);
+		CHECK(strcmp(jstr(o, "ra"), c->ra ? "allow" : "deny") == 0);
 		CHECK(json_is_boolean(json_object_get(o, "connected")) &&
 		      json_is_true(json_object_get(o, "connected")) == v->vp.ready);
 		if (v->vp.type == FN_BACKEND_TAP) {
@@ -883,6 +908,12 @@ conf_expect(const struct fn_cmd *cmd, struct fn_vnic_conf *c)
 		c->vlan = p->vlan;
 	if (GIVEN(FN_K_LOCAL))
 		c->local = p->local;
+	if (GIVEN(FN_K_IP))
+		c->ip = p->ip;
+	if (GIVEN(FN_K_DHCP_SERVER))
+		c->dhcp_server = p->dhcp_server;
+	if (GIVEN(FN_K_RA))
+		c->ra = p->ra;
 	if (GIVEN(FN_K_RX_RATE)) {
 		c->rx_rate = p->rx_rate;
 		c->rx_burst = GIVEN(FN_K_RX_BURST) ? p->rx_burst : 0;

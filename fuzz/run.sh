@@ -16,7 +16,7 @@ mkdir -p "$out/corpus"
 # The modules under test and what they use; the rest of src/core is not needed.
 srcs="src/core/fn_fib.c src/core/fn_switch.c src/core/fn_tb.c src/core/fn_eth.c
 	src/core/fn_counters.c src/core/fn_sched.c src/core/fn_bufacct.c src/core/fn_codel.c
-	src/core/fn_coalesce.c"
+	src/core/fn_coalesce.c src/core/fn_l3.c"
 $CC -std=gnu11 -g -O1 -Wall -Wextra -Wno-unused-parameter -Isrc/core \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer \

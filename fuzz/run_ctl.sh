@@ -135,6 +135,10 @@ seed cfg-alt q \
 	'vnic add x mac 52:54:00:00:02:01 vhost-user x.sock' \
 	'vnic add y mac 52:54:00:00:02:02 vhost-user ../tmp/y.sock mode 0666' \
 	'vnic set x group root' 'vnic show'
+seed json-l3 2 \
+	'["vnic","set","a","ip","10.0.0.1,2001:db8::5/64","dhcp-server","allow"]' \
+	'["vnic","set","b","ip","none","ra","allow"]' '["vnic","set","a","ip","10.0.0.5/24"]' \
+	'["vnic","show"]' '["vnic","set","a","ip","any"]' '["vnic","show","a"]'
 seed cfg-full 5 \
 	'vnic add x mac 52:54:00:00:02:01 tap fnx' \
 	'vnic add y mac 52:54:00:00:02:02 tap fny' \
@@ -148,7 +152,8 @@ gibit tibit bps kbps mbps gbps tbps kibps mibps gibps tibps b k kb m mb g gb
 a b c v3 fail 0 1 4094 4095 1.5 1000000000000 10tbit 1gb
 52:54:00:00:00:01 52:54:00:00:00:02 01:00:5e:00:00:01 /tmp/x.sock
 mode group 0600 0660 0777 root kvm fairnic nopriv 4242 /tmp/fn-ctl.sock
-/tmp/fn-a.sock ./ ../ // fnns"
+/tmp/fn-a.sock ./ ../ // fnns ip any 10.0.0.1 10.0.0.0/24 2001:db8::5 fe80::/64
+:: , / dhcp-server ra allow deny"
 {
 	echo 'json_open="[\""'
 	echo 'json_sep="\",\""'

@@ -64,6 +64,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -578,7 +579,11 @@ struct ft_frame {
 	uint16_t vlan;                     /**< FN_VLAN_NONE: untagged */
 	uint16_t type;
 	uint16_t len;                      /**< headers included, no FCS */
+	bool ip;                           /**< IPv4/UDP headers after Ethernet */
+	uint32_t ip_src, ip_dst;           /**< network byte order */
 };
+
+#define FT_IP_UDP_HLEN 28                  /**< IPv4 (no options) + UDP */
 
 /** A '+'-separated MAC list; `send` uses only the first. */
 struct ft_macs {
@@ -626,7 +631,28 @@ ft_frame_build(uint8_t *buf, const struct ft_frame *f)
 		off += FN_VLAN_HLEN;
 	}
 	ft_be16(buf + off, f->type);
-	return off + 2;
+	off += 2;
+	if (!f->ip)
+		return off;
+	/* IPv4 + UDP 4000 -> 5000, valid header checksum, UDP checksum 0 */
+	uint8_t *h = buf + off;
+	uint16_t tot = (uint16_t)(f->len - off);
+	uint32_t sum = 0;
+	h[0] = 0x45;
+	ft_be16(h + 2, tot);
+	h[8] = 64;
+	h[9] = 17;
+	memcpy(h + 12, &f->ip_src, 4);
+	memcpy(h + 16, &f->ip_dst, 4);
+	for (int i = 0; i < 20; i += 2)
+		sum += ft_load16(h + i);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ft_be16(h + 10, (uint16_t)~sum);
+	ft_be16(h + 20, 4000);
+	ft_be16(h + 22, 5000);
+	ft_be16(h + 24, (uint16_t)(tot - 20));
+	return (uint16_t)(off + FT_IP_UDP_HLEN);
 }
 
 static int
@@ -687,6 +713,25 @@ ft_frame_opts(struct ft_out *o, const struct ft_args *a, int from,
 		       FT_FRAME_MAX, &v) < 0)
 		return -1;
 	f->len = (uint16_t)v;
+	f->ip = false;
+	const char *ip = ft_kv(a, from, "ip");
+	if (ip != NULL) {
+		char s4[2][16];
+		const char *dash = strchr(ip, '-');
+		size_t n = dash ? (size_t)(dash - ip) : 0;
+		if (dash == NULL || n >= sizeof(s4[0]) || strlen(dash + 1) >= sizeof(s4[1]))
+			return ft_fail(o, "ip=: expected SRC-DST IPv4 addresses");
+		snprintf(s4[0], sizeof(s4[0]), "%.*s", (int)n, ip);
+		snprintf(s4[1], sizeof(s4[1]), "%s", dash + 1);
+		if (inet_pton(AF_INET, s4[0], &f->ip_src) != 1 ||
+		    inet_pton(AF_INET, s4[1], &f->ip_dst) != 1)
+			return ft_fail(o, "ip=: expected SRC-DST IPv4 addresses");
+		if (type != NULL && f->type != RTE_ETHER_TYPE_IPV4)
+			return ft_fail(o, "ip= needs type 0x0800");
+		if (f->len < ft_frame_hlen(f) + 2 + FT_IP_UDP_HLEN)
+			return ft_fail(o, "ip=: len= too short for IPv4 + UDP headers");
+		f->ip = true;
+	}
 	return 0;
 }
 
@@ -810,8 +855,8 @@ ft_send_parse_from(struct ft_out *o, const struct ft_args *a, int from,
 	if (hex != NULL) {
 		if (ft_kv(a, from, "dst") || ft_kv(a, from, "src") ||
 		    ft_kv(a, from, "vlan") || ft_kv(a, from, "len") ||
-		    ft_kv(a, from, "type"))
-			return ft_fail(o, "hex= excludes dst src vlan len type");
+		    ft_kv(a, from, "type") || ft_kv(a, from, "ip"))
+			return ft_fail(o, "hex= excludes dst src vlan len type ip");
 		n = ft_parse_hex(hex, s->tmpl, sizeof(s->tmpl));
 		if (n < 0)
 			return ft_fail(o, "hex=: expected 1..%d bytes as hex "
@@ -843,7 +888,7 @@ static int
 ft_cmd_send(struct ft_out *o, struct ft_args *a)
 {
 	static const char *const keys[] = {
-		"count", "dst", "src", "vlan", "len", "type", "hex", NULL
+		"count", "dst", "src", "vlan", "len", "type", "ip", "hex", NULL
 	};
 	static struct ft_send s;
 	struct ft_port *p;
@@ -952,7 +997,7 @@ static int
 ft_cmd_latency(struct ft_out *o, struct ft_args *a)
 {
 	static const char *const keys[] = {
-		"count", "gap_ms", "dst", "src", "vlan", "len", "type", NULL
+		"count", "gap_ms", "dst", "src", "vlan", "len", "type", "ip", NULL
 	};
 	static struct ft_send s;
 	static uint64_t lat[FT_LAT_MAX];
@@ -1157,7 +1202,7 @@ static int
 ft_flow_parse(struct ft_out *o, char *spec, struct ft_run *r)
 {
 	static const char *const keys[] = {
-		"dst", "src", "len", "vlan", "type", "pps", NULL
+		"dst", "src", "len", "vlan", "type", "ip", "pps", NULL
 	};
 	struct ft_frame fr;
 	struct ft_args kv;

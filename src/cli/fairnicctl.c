@@ -310,6 +310,17 @@ fnc_print_vnic(json_t *v)
 		printf(" %s", json_is_true(j) ? "connected" : "disconnected");
 	putchar('\n');
 
+	/* The L3 guard's keys (ip, dhcp-server, ra), as typed, on a line. */
+	for (size_t i = 0; i < fn_vnic_nkeys; i++) {
+		const struct fn_key_info *k = &fn_vnic_keys[i];
+		if ((k->val == FN_VAL_IPSET || k->val == FN_VAL_ALLOW) &&
+		    (s = fnc_str(v, k->field)) != NULL)
+			printf("%s%s %s", n++ ? " " : "    ", k->name, s);
+	}
+	if (n > 0)
+		putchar('\n');
+	n = 0;
+
 	/* The limits, as FN_VNIC_KEYS lists them (HOME LIMIT), in its order
 	 * and spelling; one line per direction (a new line where the keyword's
 	 * "rx-"/"tx-" prefix changes). */

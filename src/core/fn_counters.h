@@ -20,6 +20,12 @@
 	X(rx_drop_guest_full,    "the guest's receive ring was full when the frame's turn came (the guest is not keeping up)") \
 	X(rx_drop_not_connected, "no guest connected to the vNIC") \
 	X(tx_drop_spoof,         "the guest sent from a MAC that is not its own, or a tagged frame") \
+	X(tx_drop_ip_spoof,      "ip set: an IPv4/IPv6 source address the guest may not use (see the key ip)") \
+	X(tx_drop_arp_spoof,     "ip set: an ARP sender address (MAC or IP) that is not the guest's own") \
+	X(tx_drop_nd_spoof,      "ip set: an IPv6 neighbour solicitation/advertisement for an address, or with a link-layer address, that is not the guest's own") \
+	X(tx_drop_dhcp_server,   "dhcp-server deny: a DHCPv4 or DHCPv6 server or relay message (UDP from port 67/547 or to port 68/546)") \
+	X(tx_drop_ra,            "ra deny: an IPv6 router advertisement or ICMPv6 redirect") \
+	X(tx_drop_l3_malformed,  "ip set: a truncated or malformed IPv4, IPv6, ARP or ICMPv6 neighbour-discovery header") \
 	X(tx_drop_local_denied,  "addressed to a local vNIC with local off on one side, or to the sender itself (no hairpin)") \
 	X(tx_drop_malformed,     "runt, truncated VLAN tag or oversize frame from the guest") \
 	X(tx_drop_uplink_full,   "no buffer to add the vNIC's VLAN tag to a frame for the uplink (frames wait, never dropped, when the uplink is busy)") \

@@ -92,6 +92,23 @@ sched_confs(const struct fn_vnic_conf *c, struct fn_sched_conf *rx,
 		.ceil_pps = c->tx_pps, .ceil_pps_burst = c->tx_pps_burst };
 }
 
+/* A set as fn_ipset_parse makes them: counts and lengths in range, any
+ * means empty. */
+static bool
+ipset_ok(const struct fn_ipset *s)
+{
+	if (s->n4 > FN_L3_MAX_PREFIXES || s->n6 > FN_L3_MAX_PREFIXES ||
+	    (!s->restricted && (s->n4 || s->n6)))
+		return false;
+	for (unsigned i = 0; i < s->n4; i++)
+		if (s->v4[i].len > 32)
+			return false;
+	for (unsigned i = 0; i < s->n6; i++)
+		if (s->v6[i].len > 128)
+			return false;
+	return true;
+}
+
 int
 fn_switch_conf_check(const struct fn_switch *sw, struct fn_vnic_conf *c)
 {
@@ -130,7 +147,7 @@ fn_switch_conf_check(const struct fn_switch *sw, struct fn_vnic_conf *c)
 	if (c->rx_queue < sw->max_frame + FN_VLAN_HLEN || c->rx_aqm > FN_AQM_TAIL)
 		return -EINVAL;   /* not even one frame would fit */
 	if (c->rx_coalesce_usecs > FN_COALESCE_USECS_MAX ||
-	    c->rx_coalesce_frames > FN_COALESCE_FRAMES_MAX)
+	    c->rx_coalesce_frames > FN_COALESCE_FRAMES_MAX || !ipset_ok(&c->ip))
 		return -EINVAL;
 	struct fn_vnic_limits l;
 	int rc = fn_switch_limits_build(sw, c, &l);
@@ -251,6 +268,27 @@ flows_leave(struct fn_switch *sw, uint32_t id, uint16_t uplink)
 	fn_sched_flow_del(&sw->tx_sched[k], id);
 }
 
+/* The L3 guard's counters follow its verdicts' order. */
+#define FN_L3_CTR_CHECK(V, C) \
+	_Static_assert(FN_VC_tx_drop_ip_spoof + (FN_L3_##V - FN_L3_IP_SPOOF) == \
+		       FN_VC_tx_drop_##C, "fn_l3 verdict " #V " vs counter " #C);
+FN_L3_CTR_CHECK(IP_SPOOF, ip_spoof)
+FN_L3_CTR_CHECK(ARP_SPOOF, arp_spoof)
+FN_L3_CTR_CHECK(ND_SPOOF, nd_spoof)
+FN_L3_CTR_CHECK(DHCP_SERVER, dhcp_server)
+FN_L3_CTR_CHECK(RA, ra)
+FN_L3_CTR_CHECK(MALFORMED, l3_malformed)
+
+static void
+l3_set(struct fn_vnic *v, const struct fn_vnic_conf *c)
+{
+	v->l3.mac = c->mac;
+	v->l3.dhcp_server = c->dhcp_server;
+	v->l3.ra = c->ra;
+	v->l3.ip = c->ip;
+	v->l3_guard = fn_l3_active(&v->l3);
+}
+
 static void
 coal_set(struct fn_vnic *v, const struct fn_vnic_conf *c)
 {
@@ -296,6 +334,7 @@ fn_switch_vnic_add(struct fn_switch *sw, struct fn_vnic_conf *c, uint64_t now,
 	v->rx_aqm = c->rx_aqm;
 	v->rxq.byte_limit = c->rx_queue;
 	coal_set(v, c);
+	l3_set(v, c);
 	fn_coalesce_init(&v->coal, sw->hz, now);
 	v->in_use = true;
 	sw->n_vnics++;
@@ -355,6 +394,7 @@ fn_switch_vnic_update(struct fn_switch *sw, uint32_t id,
 	v->rx_aqm = c->rx_aqm;
 	v->rxq.byte_limit = c->rx_queue;    /* a queue above it just drains */
 	coal_set(v, c);                     /* the rate estimate carries over */
+	l3_set(v, c);
 	v->local = c->local;
 	v->conf = *c;
 	return 0;

@@ -18,7 +18,8 @@
  *                                             from, and how many (the rest
  *                                             waits in the guest's queue)
  *                    fn_switch_tx_classify()  uplink, local vNIC, flood, or
- *                                             drop why (spoof, local denied)
+ *                                             drop why (MAC or L3 spoof, DHCP
+ *                                             server, RA, local denied)
  *
  * Forwarding model (after the research's CAM): a vNIC lives in one
  * broadcast domain, (uplink, VLAN). Unicast is an exact match on
@@ -44,6 +45,7 @@
 #include "fn_eth.h"
 #include "fn_coalesce.h"
 #include "fn_fib.h"
+#include "fn_l3.h"
 #include "fn_sched.h"
 #include "fn_tb.h"
 
@@ -87,6 +89,9 @@ struct fn_vnic_conf {
 	uint64_t rx_coalesce_usecs; /**< longest hold before notifying, us (0: never) */
 	uint64_t rx_coalesce_frames;/**< notify at this many held (0: no limit) */
 	bool rx_coalesce_adaptive;  /**< hold only above FN_COALESCE_RATE_ON */
+	struct fn_ipset ip;         /**< sources the guest may use (all 0: any) */
+	bool dhcp_server;           /**< the guest may act as a DHCP server */
+	bool ra;                    /**< the guest may send router advertisements */
 };
 
 /* Receive policing (rx-police on) only: shaping is the schedulers'. */
@@ -104,6 +109,7 @@ struct fn_vnic {
 	uint32_t dom_next, dom_prev;    /* broadcast domain membership */
 	bool rx_police;
 	uint8_t rx_aqm;
+	bool l3_guard;                  /* fn_l3_active(&l3): check what it sends */
 	/* Written for every admitted frame. */
 	struct fn_tb rx_bits, rx_pkts;
 	struct fn_vnic_limits lim;
@@ -113,6 +119,8 @@ struct fn_vnic {
 	struct fn_coalesce_conf coal_conf;
 	uint64_t rx_sojourn_max;        /* cycles, since the last counter reset */
 	uint64_t ctr[FN_VC_MAX];
+	/* Read for the frames it sends while l3_guard is set. */
+	struct fn_l3_policy l3;
 	/* Control plane only. */
 	struct fn_vnic_conf conf;       /* as configured, bursts resolved */
 } __attribute__((aligned(64)));
@@ -429,11 +437,20 @@ fn_switch_rx_queue_empty(struct fn_switch *sw, uint32_t id)
 	fn_sched_sleep(&sw->rx_sched[fn_switch_sched_index(sw, v->uplink)], id);
 }
 
+/* The vNIC counter of each L3 verdict but OK (same order, checked in
+ * fn_switch.c). */
+static inline enum fn_vnic_counter
+fn_switch_l3_counter(enum fn_l3_verdict vd)
+{
+	return (enum fn_vnic_counter)(FN_VC_tx_drop_ip_spoof + (vd - FN_L3_IP_SPOOF));
+}
+
 /**
  * Classify a frame sent by vNIC `id`. Counts the drop reasons (malformed,
- * spoof, local denied, no uplink). A guest must send untagged frames from
- * its own MAC: fairnic adds the vNIC's VLAN tag itself, so a tag or a
- * foreign source MAC is spoofing.
+ * spoof, L3 guard, local denied, no uplink). A guest must send untagged
+ * frames from its own MAC: fairnic adds the vNIC's VLAN tag itself, so a
+ * tag or a foreign source MAC is spoofing. Then the L3 guard (fn_l3.h),
+ * when its policy checks anything.
  */
 static inline enum fn_verdict
 fn_switch_tx_classify(struct fn_switch *sw, uint32_t id, const uint8_t *d,
@@ -449,6 +466,15 @@ fn_switch_tx_classify(struct fn_switch *sw, uint32_t id, const uint8_t *d,
 	if (fi.src != v->mac || fi.vlan != FN_VLAN_NONE) {
 		v->ctr[FN_VC_tx_drop_spoof]++;
 		return FN_DROP;
+	}
+	if (v->l3_guard) {
+		enum fn_l3_verdict l3 = fn_l3_check(&v->l3, d + FN_ETH_HLEN,
+						    len - FN_ETH_HLEN,
+						    (uint16_t)(d[12] << 8 | d[13]));
+		if (l3 != FN_L3_OK) {
+			v->ctr[fn_switch_l3_counter(l3)]++;
+			return FN_DROP;
+		}
 	}
 	if (fn_mac_is_group(fi.dst)) {
 		*target = fn_fib_lookup(sw->fib, v->uplink, v->vlan, FN_MAC_BCAST);

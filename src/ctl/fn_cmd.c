@@ -280,6 +280,8 @@ _Static_assert(FN_AQM_CODEL == 0 && FN_AQM_TAIL == 1, "fn_aqm_names[]");
 #define FN_KEY_OF_IFNAME(k)    FN_K_BACKEND
 #define FN_KEY_OF_MODE(k)      FN_K_##k
 #define FN_KEY_OF_GROUP(k)     FN_K_##k
+#define FN_KEY_OF_IPSET(k)     FN_K_##k
+#define FN_KEY_OF_ALLOW(k)     FN_K_##k
 
 /* FN_VNIC_KEYS as data. */
 const struct fn_key_info fn_vnic_keys[] = {
@@ -865,6 +867,18 @@ fn_value_parse(struct fn_ctx *c, const struct fn_key_info *k, const char *v,
 				       "number, 1 to %d characters)", q,
 				       FN_NAME_MAX - 1);
 		strcpy(dst, v);
+		return 0;
+	case FN_VAL_IPSET: {
+		char why[160];
+		if (fn_ipset_parse(v, dst, why, sizeof(why)) != 0)
+			return fn_fail(c, "invalid %s \"%s\": %s", k->name, q, why);
+		return 0;
+	}
+	case FN_VAL_ALLOW:
+		if (strcasecmp(v, "allow") != 0 && strcasecmp(v, "deny") != 0)
+			return fn_fail(c, "invalid value \"%s\" for %s (expected "
+				       "allow or deny)", q, k->name);
+		*(bool *)dst = strcasecmp(v, "allow") == 0;
 		return 0;
 	case FN_VAL_IFNAME:
 		if (!fn_ifname_valid(v))

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "fn_l3.h"
 
 #define FN_NAME_MAX   32   /**< vNIC and uplink names, NUL included */
 #define FN_PATH_MAX   108  /**< sun_path size */
@@ -53,6 +54,8 @@ enum fn_val {
 	FN_VAL_IFNAME,          /**< tap interface name, in the PATH key's field */
 	FN_VAL_MODE,            /**< file mode, octal 0..0777 -> uint32_t */
 	FN_VAL_GROUP,           /**< group name or number -> char[FN_NAME_MAX] */
+	FN_VAL_IPSET,           /**< any|none|ADDR[/LEN],... -> struct fn_ipset */
+	FN_VAL_ALLOW,           /**< allow|deny -> bool (true: allow) */
 };
 
 /** Where the daemon keeps a vNIC key's value. */
@@ -143,6 +146,12 @@ enum fn_key_home {
 	  "its share, relative to the other vNICs', of what the uplink has beyond the guarantees, 1..10000 (default 1)") \
 	X("local", LOCAL, ONOFF, local, "on|off", CONF, 0, NULL, \
 	  "allow frames to and from other vNICs of this host (default on)") \
+	X("ip", IP, IPSET, ip, "ADDR[/LEN],...|any|none", CONF, 0, NULL, \
+	  "IPv4/IPv6 sources the guest may use, with ARP and neighbour-discovery checks (default any: no L3 check; set it on multi-tenant hosts)") \
+	X("dhcp-server", DHCP_SERVER, ALLOW, dhcp_server, "allow|deny", CONF, 0, NULL, \
+	  "deny (default): drop the DHCPv4/DHCPv6 server and relay messages the guest sends") \
+	X("ra", RA, ALLOW, ra, "allow|deny", CONF, 0, NULL, \
+	  "deny (default): drop the IPv6 router advertisements and redirects the guest sends") \
 	X("mode", MODE, MODE, mode, "MODE", PORT, 0, NULL, \
 	  "vhost-user socket mode, octal (default: fairnicd --vhost-mode, 0660)") \
 	X("group", GROUP, GROUP, group, "GROUP", PORT, 0, NULL, \
@@ -164,6 +173,8 @@ enum fn_key_home {
 #define FN_KENUM_IFNAME(k)
 #define FN_KENUM_MODE(k)      FN_K_##k,
 #define FN_KENUM_GROUP(k)     FN_K_##k,
+#define FN_KENUM_IPSET(k)     FN_K_##k,
+#define FN_KENUM_ALLOW(k)     FN_K_##k,
 
 #define FN_DECL_MAC(f)        uint64_t f;
 #define FN_DECL_RATE(f)       uint64_t f;
@@ -179,6 +190,8 @@ enum fn_key_home {
 #define FN_DECL_IFNAME(f)
 #define FN_DECL_MODE(f)       uint32_t f;
 #define FN_DECL_GROUP(f)      char f[FN_NAME_MAX];
+#define FN_DECL_IPSET(f)      struct fn_ipset f;
+#define FN_DECL_ALLOW(f)      bool f;
 
 /** Keys of `vnic add` / `vnic set`; bit i of fn_vnic_params.set = key i given. */
 enum fn_vnic_key {

@@ -99,8 +99,8 @@ uplink_name(uint16_t u)
 				   cmd, p->f);                                  \
 	c->f = (uint16_t)u;
 #define MERGE_PORT(f)   /* the backend's: vnic_add(), perm_set() */
-#define ZERO_CONF(f)    c->f = 0;
-#define ZERO_LIMIT(f)   c->f = 0;
+#define ZERO_CONF(f)    memset(&c->f, 0, sizeof(c->f));
+#define ZERO_LIMIT(f)   memset(&c->f, 0, sizeof(c->f));
 #define ZERO_UPLINK(f)
 #define ZERO_PORT(f)
 
@@ -279,6 +279,8 @@ vnic_add(const struct fn_cmd *cmd)
 		fn_switch_vnic_del(fnd.sw, id);
 		fnd_vport_release(id);
 	} else if (ops->ready_when_added) {
+		if (ops->kick_fd != NULL)
+			fnd_dp_vnic_kickfd(id, ops->kick_fd(&fnd.vports[id]));
 		fnd_dp_vnic_ready(id, true);
 	}
 	rte_ticketlock_unlock(&fnd.round);
@@ -394,6 +396,16 @@ jset_key(json_t *o, const char *kw, json_t *v)
 	return jset(o, name, v);
 }
 
+/* `ip` in the grammar of the key ("any", "none" or the list). */
+static json_t *
+ipset_json(const struct fn_ipset *set)
+{
+	char buf[FN_L3_MAX_PREFIXES * 2 * 48];
+	if (fn_ipset_format(set, buf, sizeof(buf)) >= sizeof(buf))
+		return NULL;
+	return json_string(buf);
+}
+
 /* The backend's keys: "backend" and "path" (for either spelling, once),
  * and the socket's "mode" and "group" (a backend with a socket only). */
 static bool
@@ -425,6 +437,8 @@ port_json(json_t *o, const struct fnd_vport *vp, enum fn_val val)
 #define JSON_VLAN(x)    vlan_json(x)
 #define JSON_ONOFF(x)   json_boolean(x)
 #define JSON_AQM(x)     json_string(fn_cmd_aqm_name(x))
+#define JSON_IPSET(x)   ipset_json(&(x))
+#define JSON_ALLOW(x)   json_string((x) ? "allow" : "deny")
 #define JSON_CONF(kw, VAL, f)   jset_key(o, kw, JSON_##VAL(c->f))
 #define JSON_LIMIT(kw, VAL, f)  jset_key(o, kw, JSON_##VAL(c->f))
 #define JSON_UPLINK(kw, VAL, f) jset_key(o, kw, json_string(uplink_name(c->f)))

@@ -61,7 +61,7 @@ static uint32_t local_queued;   /* frames the transmit side queued locally this 
 static uint32_t offers;         /* frames offered to receive queues (a flood: once per member) */
 static uint32_t moved;          /* frames drained, taken or delivered this round */
 static uint32_t n_tx_asleep;    /* guests outside the polled set */
-static uint32_t n_kickless_ready; /* ready vNICs without kicks (tap): polled always */
+static uint32_t n_kickless_ready; /* ready vNICs without a kick fd: polled always */
 
 static inline const uint8_t *
 mdata(struct rte_mbuf *m)
@@ -783,8 +783,11 @@ void
 fnd_dp_vnic_ready(uint32_t id, bool ready)
 {
 	struct fnd_vport *vp = &fnd.vports[id];
-	if (vp->ops->tx_kicks == NULL && vp->ready != ready)
-		n_kickless_ready += ready ? 1 : (uint32_t)-1;
+	/* kickless: polled always, so the worker never blocks while it is ready */
+	bool kickless = ready && (vp->kickfd < 0 || vp->ops->tx_kicks == NULL);
+	if (kickless != vp->kickless)
+		n_kickless_ready += kickless ? 1 : (uint32_t)-1;
+	vp->kickless = kickless;
 	if (!ready)
 		tx_wake(id, 0);         /* out of the sleepers' count */
 	vp->ready = ready;

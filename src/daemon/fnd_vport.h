@@ -47,6 +47,7 @@ struct fnd_vport {
 	 * leaves the polled set, and its kick (kickfd in fnd.epfd) brings it
 	 * back. */
 	int kickfd;                     /* the guest's transmit kick, -1 if none */
+	bool kickless;                  /* counted ready without a kick fd: polled always */
 	bool event_idx;                 /* VIRTIO_RING_F_EVENT_IDX negotiated */
 	bool tx_asleep;
 	uint64_t tx_last_busy;          /* TSC of its last frame */
@@ -84,10 +85,14 @@ struct fnd_backend_ops {
 	 * that does not (it polls) never has its frames held (coalescing). */
 	bool (*wants_irq)(const struct fnd_vport *vp);
 	/* The guest's transmit kicks on or off, and whether its transmit ring
-	 * holds frames. NULL when its guest cannot kick (tap): the vNIC is
-	 * then polled always, and the worker never blocks while it is ready. */
+	 * holds frames. NULL when its guest cannot kick: the vNIC is then
+	 * polled always, and the worker never blocks while it is ready (so is
+	 * a vNIC whose kick fd is -1). */
 	void (*tx_kicks)(struct fnd_vport *vp, bool on);
 	bool (*tx_pending)(struct fnd_vport *vp);
+	/* A backend ready when added: the fd that becomes readable when its
+	 * guest sends (the kick fd), or -1; NULL for none. Round lock held. */
+	int (*kick_fd)(struct fnd_vport *vp);
 };
 
 /* The operations of a kind of backend. */

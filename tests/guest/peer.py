@@ -7,6 +7,8 @@ For each round r (1..ROUNDS), once the file DIR/go.r exists:
   5001: accept, send payload(r, SIZE), close  (the guest's download)
   5002: accept, read to EOF                   (the guest's upload)
 then write DIR/result.r (JSON): the sha256 of what was sent and received.
+UDP 53: a tiny DNS server answering every A query with DNS_ANSWER (the
+guest's UDP round trip: busybox nslookup), counted in DIR/dns.
 DIR/ready is written once the ports listen. Errors go to DIR/peer.err.
 """
 import argparse
@@ -15,9 +17,13 @@ import json
 import os
 import random
 import socket
+import struct
 import sys
+import threading
 import time
 import traceback
+
+DNS_ANSWER = "10.99.0.77"
 
 
 def payload(r, size):
@@ -39,6 +45,30 @@ def listener(addr, port):
     return s
 
 
+def dns_server(addr, d):
+    """Answer A queries with DNS_ANSWER, other types with no answer."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, 53))
+    n = 0
+    while True:
+        q, src = s.recvfrom(512)
+        if len(q) < 12:
+            continue
+        qid, _, qd = struct.unpack("!HHH", q[:6])
+        end = 12
+        while end < len(q) and q[end]:
+            end += q[end] + 1
+        question = q[12:end + 5]
+        qtype = struct.unpack("!H", q[end + 1:end + 3])[0] if end + 3 <= len(q) else 0
+        an = 1 if qtype == 1 else 0
+        r = struct.pack("!HHHHHH", qid, 0x8180, 1, an, 0, 0) + question
+        if an:
+            r += struct.pack("!HHHIH", 0xc00c, 1, 1, 60, 4) + socket.inet_aton(DNS_ANSWER)
+        s.sendto(r, src)
+        n += 1
+        write_json(os.path.join(d, "dns"), {"answered": n})
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
@@ -48,6 +78,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
     ls = {p: listener(a.addr, p) for p in (5000, 5001, 5002)}
+    threading.Thread(target=dns_server, args=(a.addr, a.dir), daemon=True).start()
     for s in ls.values():
         s.settimeout(a.timeout)
     write_json(os.path.join(a.dir, "ready"), {"pid": os.getpid()})

@@ -261,8 +261,9 @@ def test_new_keys_defaults_and_live_set(daemon):
                  "rx-aqm tail", "tx-min 1.5Mbit", "tx-weight 10000", "rx-rate unlimited"]:
         assert frag in human, (frag, human)
     lines = human.splitlines()
-    assert len(lines) == 3, human        # identity, then one line per direction
-    assert lines[1].strip().startswith("rx-rate") and lines[2].strip().startswith("tx-rate")
+    assert len(lines) == 4, human        # identity, the L3 guard, one line per direction
+    assert lines[1].strip() == "ip any dhcp-server deny ra deny", human
+    assert lines[2].strip().startswith("rx-rate") and lines[3].strip().startswith("tx-rate")
     # a new rx-rate without rx-queue: the queue follows (10 ms of it, >= 256 KiB)
     d.ctl.ok("vnic", "set", "vm1", "rx-rate", "1gbit")
     assert vnic(d, "vm1")["rx_queue"] == 1_250_000
@@ -481,9 +482,9 @@ def test_help_counters_names_every_stat(daemon):
     p = subprocess.run([FAIRNICCTL, "help", "counters", "--markdown"], capture_output=True, text=True)
     assert p.returncode == 0
     vnic_part, uplink_part = p.stdout.split("Per uplink")
-    documented = set(re.findall(r"^\| `([a-z_]+)` \|", vnic_part, re.M))
+    documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", vnic_part, re.M))
     assert set(st["vnics"][0]) - {"name", "mac"} == documented
-    documented = set(re.findall(r"^\| `([a-z_]+)` \|", uplink_part, re.M))
+    documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", uplink_part, re.M))
     assert set(st["uplinks"][0]) - {"name"} == documented
     # the daemon answers help topics the same way
     assert d.ctl.ok("help", "counters", "--markdown") == p.stdout

@@ -238,7 +238,10 @@ def test_linux_guest_tcp(tmp_path, kernel, guest_net, capsys):
     d, ns, tap = guest_net
     tmp = str(tmp_path)
     sock = d.sock("g1")
-    d.ctl.ok("vnic", "add", "g1", "mac", GUEST_MAC, "vhost-user", sock)
+    # the L3 guard on, as on a multi-tenant host: the guest's own IPv4
+    # address and an IPv6 one (so its EUI-64 link-local address is allowed)
+    d.ctl.ok("vnic", "add", "g1", "mac", GUEST_MAC, "vhost-user", sock,
+             "ip", f"{GUEST_IP},fd00:99::2")
 
     peer = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, PEER, "--dir", tmp,
                              "--addr", PEER_IP, "--rounds", str(ROUNDS), "--size", str(SIZE)],
@@ -257,6 +260,7 @@ def test_linux_guest_tcp(tmp_path, kernel, guest_net, capsys):
         assert d.ctl.ok("vnic", "show", "g1")["vnics"][0]["connected"]
         assert g.lines("PING")[-1].startswith("GUEST-PING ok"), g.text()
         assert not g.lines("ERROR"), g.lines("ERROR")
+        assert g.lines("UDP") and g.lines("UDP")[-1].startswith("GUEST-UDP ok"), g.text()
         bits = g.lines("FEATURES")[-1].split()[1]
         on = [n for n, b in VIRTIO_OFFLOADS.items() if b < len(bits) and bits[b] == "1"]
         assert not on, f"offload features negotiated: {on} ({bits})"
@@ -302,7 +306,9 @@ def test_linux_guest_tcp(tmp_path, kernel, guest_net, capsys):
             # fairnic saw it all, and never dropped a guest frame
             assert st["rx_packets"] > SIZE // 1500 and st["tx_packets"] > SIZE // 1500, st
             for c in ("tx_drop_spoof", "tx_drop_malformed", "tx_drop_local_denied",
-                      "tx_drop_uplink_full", "tx_drop_no_uplink"):
+                      "tx_drop_uplink_full", "tx_drop_no_uplink", "tx_drop_ip_spoof",
+                      "tx_drop_arp_spoof", "tx_drop_nd_spoof", "tx_drop_dhcp_server",
+                      "tx_drop_ra", "tx_drop_l3_malformed"):
                 assert st[c] == 0, (c, st)
             results[r] = (res, st)
 

@@ -81,7 +81,7 @@ test_add_all_keys(void **state UNUSED)
 	   "tx-pps-burst 32 local on mode 0640 group kvm rx-min 2mbit "
 	   "tx-min 500mbit rx-weight 3 tx-weight 10000 rx-queue 1mb "
 	   "rx-police on rx-aqm tail rx-coalesce-usecs 250 rx-coalesce-frames 32 "
-	   "rx-coalesce-adaptive off");
+	   "rx-coalesce-adaptive off ip 10.0.0.1 dhcp-server allow ra allow");
 	assert_int_equal(cmd.op, FN_CMD_VNIC_ADD);
 	assert_string_equal(cmd.name, "vm1");
 	assert_int_equal(cmd.p.set, BIT(FN_K_COUNT) - 1);
@@ -111,6 +111,8 @@ test_add_all_keys(void **state UNUSED)
 	assert_true(cmd.p.rx_coalesce_usecs == 250);
 	assert_true(cmd.p.rx_coalesce_frames == 32);
 	assert_false(cmd.p.rx_coalesce_adaptive);
+	assert_true(cmd.p.ip.restricted && cmd.p.ip.n4 == 1 && cmd.p.ip.n6 == 0);
+	assert_true(cmd.p.dhcp_server && cmd.p.ra);
 }
 
 /* Paths and names are quoted in one-line errors and carried in JSON: no
@@ -435,6 +437,50 @@ test_local(void **state UNUSED)
 	refused("vnic set a local onn", "expected on or off");
 }
 
+/* The L3 guard's keys: ip (a set of prefixes), dhcp-server and ra. */
+static void
+test_l3_guard_keys(void **state UNUSED)
+{
+	ok("vnic set a ip 10.0.0.5,2001:db8::/64 dhcp-server allow ra deny");
+	assert_int_equal(cmd.p.set, BIT(FN_K_IP) | BIT(FN_K_DHCP_SERVER) | BIT(FN_K_RA));
+	assert_true(cmd.p.ip.restricted);
+	assert_int_equal(cmd.p.ip.n4, 1);
+	assert_int_equal(cmd.p.ip.v4[0].addr, 0x0a000005);
+	assert_int_equal(cmd.p.ip.v4[0].len, 32);
+	assert_int_equal(cmd.p.ip.n6, 1);
+	assert_int_equal(cmd.p.ip.v6[0].len, 64);
+	assert_int_equal(cmd.p.ip.v6[0].addr[0], 0x20);
+	assert_true(cmd.p.dhcp_server);
+	assert_false(cmd.p.ra);
+	ok(ADD "ip any ra ALLOW dhcp-server Deny");
+	assert_false(cmd.p.ip.restricted);
+	assert_int_equal(cmd.p.ip.n4 + cmd.p.ip.n6, 0);
+	assert_true(cmd.p.ra);
+	assert_false(cmd.p.dhcp_server);
+	ok("vnic set a ip none");
+	assert_true(cmd.p.ip.restricted);
+	assert_int_equal(cmd.p.ip.n4 + cmd.p.ip.n6, 0);
+
+	refused("vnic set a ip 10.0.0.256", "invalid ip \"10.0.0.256\"");
+	refused("vnic set a ip 10.0.0.5/24", "host bits");
+	refused("vnic set a ip 10.0.0.0/33", "invalid ip");
+	refused("vnic set a ip 10.0.0.1,,10.0.0.2", "invalid ip");
+	refused("vnic set a ip any,10.0.0.1", "invalid ip");
+	refused("vnic set a ip 224.0.0.1", "multicast");
+	refused("vnic set a ip 10.0.0.1,10.0.0.1", "invalid ip");
+	refused("vnic set a ip ''", "invalid ip");
+	refused("vnic set a dhcp-server yes", "expected allow or deny");
+	refused("vnic set a ra on", "expected allow or deny");
+	refused("vnic set a ra", "missing value for ra");
+	refused("vnic set a ip 10.0.0.1 ip 10.0.0.2", "ip given twice");
+	/* a 17th IPv4 prefix is one too many */
+	char line[512] = "vnic set a ip ";
+	for (int i = 1; i <= 17; i++)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s10.0.%d.1",
+			 i > 1 ? "," : "", i);
+	refused(line, "invalid ip");
+}
+
 /* ----------------------------------------------- other commands, aliases */
 
 static void
@@ -521,6 +567,7 @@ test_usage_lists_everything(void **state UNUSED)
 		"rx-min RATE", "rx-weight N", "rx-queue SIZE", "rx-police on|off",
 		"rx-aqm codel|tail", "tx-min RATE", "tx-weight N",
 		"rx-coalesce-usecs N", "rx-coalesce-frames N", "rx-coalesce-adaptive on|off",
+		"ip ADDR[/LEN],...|any|none", "dhcp-server allow|deny", "ra allow|deny",
 	};
 	static const char *const cmds[] = {
 		"vnic add NAME", "vnic set NAME", "vnic del NAME",
@@ -792,7 +839,7 @@ test_key_table(void **state UNUSED)
 		seen |= BIT(k->key);
 		assert_true(k->help[0] != '\0' && k->meta[0] != '\0');
 		/* Every key takes a value: the parser needs a kind of it. */
-		assert_true(k->val <= FN_VAL_GROUP);
+		assert_true(k->val <= FN_VAL_ALLOW);
 		/* JSON member and conf field: the keyword with '-' -> '_'. */
 		for (j = 0; k->name[j] && j < sizeof(json) - 1; j++)
 			json[j] = k->name[j] == '-' ? '_' : k->name[j];
@@ -1057,6 +1104,7 @@ main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_backend_values),
 		cmocka_unit_test(test_local),
+		cmocka_unit_test(test_l3_guard_keys),
 		cmocka_unit_test(test_commands_and_aliases),
 		cmocka_unit_test(test_error_text_is_safe),
 		cmocka_unit_test(test_usage_lists_everything),

@@ -1571,6 +1571,175 @@ test_counters_reset(void **state)
 	fn_switch_free(sw);
 }
 
+/* ---- the L3 guard in fn_switch_tx_classify ------------------------------- */
+
+/* An untagged IPv4/UDP frame src:sport -> dst:dport from `mac` to `dst`. */
+static const uint8_t *
+udp4(uint64_t dst, uint64_t mac, uint32_t src_ip, uint16_t sport, uint16_t dport)
+{
+	frame(dst, mac, NONE, 60);
+	uint8_t *h = buf + 14;
+	memset(h, 0, 46);
+	h[0] = 0x45;
+	h[3] = 46;
+	h[8] = 64;
+	h[9] = 17;
+	h[12] = (uint8_t)(src_ip >> 24), h[13] = (uint8_t)(src_ip >> 16);
+	h[14] = (uint8_t)(src_ip >> 8), h[15] = (uint8_t)src_ip;
+	h[16] = 10, h[19] = 2;
+	h[20] = (uint8_t)(sport >> 8), h[21] = (uint8_t)sport;
+	h[22] = (uint8_t)(dport >> 8), h[23] = (uint8_t)dport;
+	h[25] = 26;
+	return buf;
+}
+
+/* An ARP reply from `mac` saying sender IP `spa` is at `sha`. */
+static const uint8_t *
+arp_reply(uint64_t mac, uint64_t sha, uint32_t spa)
+{
+	frame(MAC(0xb), mac, NONE, 60);
+	uint8_t *a = buf + 12;
+	memset(a, 0, 48);
+	a[0] = 0x08, a[1] = 0x06;
+	a[3] = 1, a[4] = 0x08, a[6] = 6, a[7] = 4, a[9] = 2;
+	fn_mac_store(a + 10, sha);
+	a[16] = (uint8_t)(spa >> 24), a[17] = (uint8_t)(spa >> 16);
+	a[18] = (uint8_t)(spa >> 8), a[19] = (uint8_t)spa;
+	return buf;
+}
+
+/* An ICMPv6 router advertisement from fe80::1 (16 bytes of ICMPv6). */
+static const uint8_t *
+ra6(uint64_t mac)
+{
+	frame(MCAST6, mac, NONE, 70);
+	uint8_t *h = buf + 12;
+	memset(h, 0, 58);
+	h[0] = 0x86, h[1] = 0xdd;
+	h[2] = 0x60;
+	h[7] = 16;           /* payload length */
+	h[8] = 58;           /* ICMPv6 */
+	h[9] = 255;
+	h[10] = 0xfe, h[11] = 0x80, h[25] = 1;
+	h[26] = 0xff, h[27] = 0x02, h[41] = 1;
+	h[42] = 134;         /* router advertisement */
+	return buf;
+}
+
+/* Every guard verdict lands in its counter, and nowhere else; ip, dhcp-server
+ * and ra change live; a frame from an allowed source still switches. */
+static void
+test_l3_guard(void **state)
+{
+	(void)state;
+	struct fn_switch *sw = mk(4, HZ);
+	struct fn_vnic_conf ca = cf(MAC(0xa), 0, NONE, true);
+	char e[160];
+	assert_int_equal(fn_ipset_parse("10.0.0.1,2001:db8::1", &ca.ip, e, sizeof(e)), 0);
+	uint32_t a = add_conf(sw, ca, 0), b = add(sw, MAC(0xb), 0, NONE, true), t = NOV;
+	const uint32_t ten1 = 0x0a000001, ten9 = 0x0a000009;
+	assert_true(sw->vnics[a].l3_guard);
+	assert_true(sw->vnics[b].l3_guard);     /* dhcp-server and ra deny */
+
+	assert_int_equal(fn_switch_tx_classify(sw, a, udp4(MAC(0xb), MAC(0xa), ten1, 4000, 5000),
+					       60, &t), FN_TO_VNIC);
+	assert_int_equal(t, b);
+	assert_int_equal(fn_switch_tx_classify(sw, a, udp4(MAC(0xb), MAC(0xa), ten9, 4000, 5000),
+					       60, &t), FN_DROP);
+	assert_int_equal(vc(sw, a, FN_VC_tx_drop_ip_spoof), 1);
+	/* a DHCP offer: from its own address, still not a server */
+	assert_int_equal(fn_switch_tx_classify(sw, a, udp4(BCAST, MAC(0xa), ten1, 67, 68),
+					       60, &t), FN_DROP);
+	assert_int_equal(vc(sw, a, FN_VC_tx_drop_dhcp_server), 1);
+	/* ARP poisoning: a claims b's address */
+	assert_int_equal(fn_switch_tx_classify(sw, a, arp_reply(MAC(0xa), MAC(0xa), 0x0a000002),
+					       60, &t), FN_DROP);
+	assert_int_equal(vc(sw, a, FN_VC_tx_drop_arp_spoof), 1);
+	assert_int_equal(fn_switch_tx_classify(sw, a, arp_reply(MAC(0xa), MAC(0xa), ten1),
+					       60, &t), FN_TO_VNIC);
+	/* a truncated IPv4 header: IHL 15 needs 60 bytes, 46 are there */
+	udp4(MAC(0xb), MAC(0xa), ten1, 4000, 5000);
+	buf[14] = 0x4f;
+	assert_int_equal(fn_switch_tx_classify(sw, a, buf, 60, &t), FN_DROP);
+	assert_int_equal(vc(sw, a, FN_VC_tx_drop_l3_malformed), 1);
+
+	/* b has ip any: any source, but no DHCP server and no RA */
+	assert_int_equal(fn_switch_tx_classify(sw, b, udp4(MAC(0xa), MAC(0xb), ten9, 4000, 5000),
+					       60, &t), FN_TO_VNIC);
+	assert_int_equal(fn_switch_tx_classify(sw, b, udp4(BCAST, MAC(0xb), ten9, 67, 68),
+					       60, &t), FN_DROP);
+	assert_int_equal(vc(sw, b, FN_VC_tx_drop_dhcp_server), 1);
+	assert_int_equal(fn_switch_tx_classify(sw, b, ra6(MAC(0xb)), 70, &t), FN_DROP);
+	assert_int_equal(vc(sw, b, FN_VC_tx_drop_ra), 1);
+	/* the same garbage IPv4 header passes without ip: nobody takes it as DHCP */
+	udp4(MAC(0xa), MAC(0xb), ten1, 67, 68);
+	buf[14] = 0x4f;
+	assert_int_equal(fn_switch_tx_classify(sw, b, buf, 60, &t), FN_TO_VNIC);
+
+	/* live: b may serve DHCP and advertise routes; a moves to 10.0.0.9 */
+	struct fn_vnic_conf cb = sw->vnics[b].conf;
+	cb.dhcp_server = cb.ra = true;
+	assert_int_equal(fn_switch_vnic_update(sw, b, &cb, 10), 0);
+	assert_false(sw->vnics[b].l3_guard);    /* nothing left to check */
+	assert_int_equal(fn_switch_tx_classify(sw, b, udp4(BCAST, MAC(0xb), ten9, 67, 68),
+					       60, &t), FN_FLOOD);
+	assert_int_equal(fn_switch_tx_classify(sw, b, ra6(MAC(0xb)), 70, &t), FN_FLOOD);
+	ca = sw->vnics[a].conf;
+	assert_int_equal(fn_ipset_parse("10.0.0.9", &ca.ip, e, sizeof(e)), 0);
+	assert_int_equal(fn_switch_vnic_update(sw, a, &ca, 20), 0);
+	assert_int_equal(fn_switch_tx_classify(sw, a, udp4(MAC(0xb), MAC(0xa), ten9, 4000, 5000),
+					       60, &t), FN_TO_VNIC);
+	assert_int_equal(fn_switch_tx_classify(sw, a, udp4(MAC(0xb), MAC(0xa), ten1, 4000, 5000),
+					       60, &t), FN_DROP);
+	assert_int_equal(vc(sw, a, FN_VC_tx_drop_ip_spoof), 2);   /* carried over */
+	/* ip any again: no source check */
+	memset(&ca.ip, 0, sizeof(ca.ip));
+	assert_int_equal(fn_switch_vnic_update(sw, a, &ca, 30), 0);
+	assert_int_equal(fn_switch_tx_classify(sw, a, udp4(MAC(0xb), MAC(0xa), ten1, 4000, 5000),
+					       60, &t), FN_TO_VNIC);
+
+	/* every frame sent is in exactly one counter: a sent 9, b 6 */
+	static const enum fn_vnic_counter drops[] = {
+		FN_VC_tx_drop_spoof, FN_VC_tx_drop_ip_spoof, FN_VC_tx_drop_arp_spoof,
+		FN_VC_tx_drop_nd_spoof, FN_VC_tx_drop_dhcp_server, FN_VC_tx_drop_ra,
+		FN_VC_tx_drop_l3_malformed, FN_VC_tx_drop_local_denied,
+		FN_VC_tx_drop_malformed, FN_VC_tx_drop_no_uplink,
+	};
+	uint64_t sum_a = 0, sum_b = 0;
+	for (size_t i = 0; i < ARRAY_LEN(drops); i++) {
+		sum_a += vc(sw, a, drops[i]);
+		sum_b += vc(sw, b, drops[i]);
+	}
+	/* tx_packets is the adapter's to count; here: the frames not dropped */
+	assert_int_equal(sum_a, 9 - 4);
+	assert_int_equal(sum_b, 6 - 4);
+	fn_switch_free(sw);
+}
+
+/* A set fn_ipset_parse could not have made is refused by conf_check. */
+static void
+test_l3_conf_check(void **state)
+{
+	(void)state;
+	struct fn_switch *sw = mk(2, HZ);
+	struct fn_vnic_conf c = cf(MAC(1), 0, NONE, true);
+	uint32_t id;
+	c.ip.n4 = 1;                            /* prefixes, yet "any" */
+	assert_int_equal(fn_switch_vnic_add(sw, &c, 0, &id), -EINVAL);
+	c.ip.restricted = true;
+	c.ip.v4[0].len = 33;
+	assert_int_equal(fn_switch_vnic_add(sw, &c, 0, &id), -EINVAL);
+	c.ip.v4[0].len = 32;
+	c.ip.n6 = FN_L3_MAX_PREFIXES + 1;
+	assert_int_equal(fn_switch_vnic_add(sw, &c, 0, &id), -EINVAL);
+	c.ip.n6 = 1;
+	c.ip.v6[0].len = 129;
+	assert_int_equal(fn_switch_vnic_add(sw, &c, 0, &id), -EINVAL);
+	c.ip.v6[0].len = 128;
+	assert_int_equal(fn_switch_vnic_add(sw, &c, 0, &id), 0);
+	fn_switch_free(sw);
+}
+
 int
 main(void)
 {
@@ -1597,6 +1766,8 @@ main(void)
 		cmocka_unit_test(test_4096_vnics),
 		cmocka_unit_test(test_counters_reset),
 		cmocka_unit_test(test_rx_dequeue_bulk_is_per_frame),
+		cmocka_unit_test(test_l3_guard),
+		cmocka_unit_test(test_l3_conf_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
