@@ -58,7 +58,7 @@ $(B)/libfnctl.a: $(patsubst src/%.c,$(B)/%.o,$(CTL_SRC))
 	ar rcs $@ $^
 
 $(B)/fairnicd: $(patsubst src/%.c,$(B)/%.o,$(D_SRC)) $(B)/libfnctl.a $(B)/libfncore.a
-	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -ljansson -lpthread -lm
+	$(CC) $(CFLAGS) -o $@ $^ $(DPDK_LIBS) -ljansson -lmicrohttpd -lpthread -lm
 $(B)/fairnicctl: $(patsubst src/%.c,$(B)/%.o,$(CLI_SRC)) $(B)/libfnctl.a $(B)/libfncore.a
 	$(CC) $(CFLAGS) -o $@ $^ -ljansson
 $(B)/fntraffic: $(B)/tools/fntraffic.o $(B)/libfncore.a

@@ -4,7 +4,8 @@
 # Called by `make demo`, `make test` and `make bench`; needs root the first time.
 set -u
 PKGS="build-essential pkg-config dpdk dpdk-dev libdpdk-dev libjansson-dev libcmocka-dev
-      libpcap-dev python3 python3-pytest iproute2 ethtool clang qemu-system-x86 linux-image-amd64 busybox-static"
+      libpcap-dev python3 python3-pytest iproute2 ethtool clang qemu-system-x86 linux-image-amd64 busybox-static
+      libmicrohttpd-dev prometheus man-db tmux systemd"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -11,9 +11,10 @@ import time
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.path.join(ROOT, "build")
-# FAIRNIC_BUILD=build/asan runs the sanitizer build of the daemon; the CLI
-# and the traffic process always come from the normal build.
+# FAIRNIC_TOOLS_BUILD: where the CLI and the traffic process come from
+# (default build/); FAIRNIC_BUILD=build/asan runs the sanitizer build of the
+# daemon.
+BUILD = os.path.join(ROOT, os.environ.get("FAIRNIC_TOOLS_BUILD", "build"))
 FAIRNICD = os.path.join(ROOT, os.environ.get("FAIRNIC_BUILD", "build"), "fairnicd")
 FAIRNICCTL = os.path.join(BUILD, "fairnicctl")
 FNTRAFFIC = os.path.join(BUILD, "fntraffic")
