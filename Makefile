@@ -99,3 +99,87 @@ clean:
 .PHONY: all san-all setup unit test demo bench clean
 .SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# fairnicctl top's pure functions are in src/cli/fnc_top.c: its unit test
+# links that object too (the socket client it calls is stubbed in the test).
+$(B)/tests/test_top: $(B)/cli/fnc_top.o
+
+# ---------------------------------------------------------------- install
+# `make install` (PREFIX=/usr/local, DESTDIR=staging root) installs fairnicd
+# (sbin), fairnicctl (bin), fairnic.service and its hugepages helper, the
+# example /etc/fairnic/fairnic.conf and /etc/default/fairnic (never over an
+# existing file), the man pages and bash completion; `make uninstall` removes
+# them (the two configuration files only while unchanged). `make man` builds
+# the man pages, generated from the programs' own help (scripts/gen_man.py).
+# All of it from $(B). See docs/SERVICE.md.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+LIBEXECDIR  ?= $(PREFIX)/libexec
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# The unit and the service's configuration name /etc whatever PREFIX is.
+SYSCONFDIR  ?= /etc
+# Debian's own units are in /lib/systemd/system (what systemd.pc says on
+# Debian 12); for any other PREFIX, PREFIX/lib/systemd/system, which systemd
+# reads too (/usr/local/lib/systemd/system).
+ifeq ($(origin SYSTEMDUNITDIR),undefined)
+ifeq ($(PREFIX),/usr)
+SYSTEMDUNITDIR := $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+else
+SYSTEMDUNITDIR := $(PREFIX)/lib/systemd/system
+endif
+endif
+INSTALL     ?= install
+PYTHON3     ?= /usr/bin/python3
+MAN_DATE    ?= $(shell git log -1 --format=%cs 2>/dev/null)
+MAN_PAGES   := $(B)/man/fairnicd.8 $(B)/man/fairnicctl.8
+# The example configuration files: installed path under SYSCONFDIR, source.
+CONF_FILES  := fairnic/fairnic.conf:dist/fairnic.conf default/fairnic:dist/fairnic.default
+
+man: $(MAN_PAGES)
+
+$(B)/man/%.8: $(B)/% scripts/gen_man.py
+	@mkdir -p $(dir $@)
+	$(PYTHON3) scripts/gen_man.py $* $< --date "$(MAN_DATE)" -o $@.tmp && mv $@.tmp $@
+
+install: $(B)/fairnicd $(B)/fairnicctl $(MAN_PAGES)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/fairnic \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/fairnic $(DESTDIR)$(SYSCONFDIR)/default
+	$(INSTALL) -m 0755 $(B)/fairnicd $(DESTDIR)$(SBINDIR)/fairnicd
+	$(INSTALL) -m 0755 $(B)/fairnicctl $(DESTDIR)$(BINDIR)/fairnicctl
+	$(INSTALL) -m 0755 dist/fairnic-hugepages $(DESTDIR)$(LIBEXECDIR)/fairnic/fairnic-hugepages
+	@mkdir -p $(B)/dist
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		-e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' dist/fairnic.service.in > $(B)/dist/fairnic.service
+	$(INSTALL) -m 0644 $(B)/dist/fairnic.service $(DESTDIR)$(SYSTEMDUNITDIR)/fairnic.service
+	$(INSTALL) -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 dist/fairnicctl.bash $(DESTDIR)$(BASHCOMPDIR)/fairnicctl
+	@for f in $(CONF_FILES); do \
+		dst="$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}"; src="$${f#*:}"; \
+		if [ ! -e "$$dst" ]; then \
+			echo "$(INSTALL) -m 0644 $$src $$dst"; $(INSTALL) -m 0644 "$$src" "$$dst" || exit 1; \
+		elif ! cmp -s "$$src" "$$dst"; then \
+			echo "kept $$dst as it is (the example shipped now is $$src)"; \
+		fi; \
+	done
+	@[ -n "$(DESTDIR)" ] || echo "then: systemctl daemon-reload; edit $(SYSCONFDIR)/default/fairnic and $(SYSCONFDIR)/fairnic/fairnic.conf; systemctl enable --now fairnic"
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/fairnicd $(DESTDIR)$(BINDIR)/fairnicctl \
+		$(DESTDIR)$(LIBEXECDIR)/fairnic/fairnic-hugepages \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/fairnic.service \
+		$(DESTDIR)$(MANDIR)/man8/fairnicd.8 $(DESTDIR)$(MANDIR)/man8/fairnicctl.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/fairnicctl
+	@for f in $(CONF_FILES); do \
+		dst="$(DESTDIR)$(SYSCONFDIR)/$${f%%:*}"; src="$${f#*:}"; \
+		if cmp -s "$$src" "$$dst"; then \
+			echo "rm -f $$dst"; rm -f "$$dst"; \
+		elif [ -e "$$dst" ]; then \
+			echo "kept $$dst: it was changed"; \
+		fi; \
+	done
+	@rmdir $(DESTDIR)$(LIBEXECDIR)/fairnic $(DESTDIR)$(SYSCONFDIR)/fairnic 2>/dev/null || true
+
+.PHONY: man install uninstall

@@ -32,6 +32,10 @@
  * starting one for a slot not in use, or under the round lock, traps.
  * fnd_now_ms() is a fake clock that moves with stub_tick().
  *
+ * fnd_state.c is not linked: the daemon runs without --state and without
+ * --config (so `config reload` is refused as the real one refuses it);
+ * the writes of the state fnd_ctl.c asks for are counted.
+ *
  * The data plane's hooks that fnd_ctl.c calls (fnd_dp.c) are stubs too:
  * fnd_dp_vnic_ready() does what the real one does (the vport's ready flag
  * and the switch's transmit flow); fnd_dp_vnic_flush() too (the queued
@@ -57,6 +61,7 @@
 #include <string.h>
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
+#include <jansson.h>
 #include "fnd.h"
 #include "fnd_sock.h"
 
@@ -73,6 +78,7 @@ uint32_t stub_tap_count(void);
 int stub_tap_registered(uint32_t id);
 void stub_tick(void);
 int stub_announce_state(uint32_t id, uint32_t *starts);
+uint32_t stub_state_saves(void);
 
 #define STUB_FRAME       100    /* bytes of every frame the harness queues */
 #define STUB_SOJOURN     10000  /* cycles of wait per frame queued */
@@ -95,6 +101,7 @@ static uint32_t n_tap;
 static uint64_t ticks;
 static bool announce_pending[FND_MAX_VNICS];
 static uint32_t announce_starts[FND_MAX_VNICS];
+static uint32_t state_saves;
 
 #define STUB_CHECK(c)                                                          \
 	do {                                                                   \
@@ -109,6 +116,7 @@ void
 stub_reset(void)
 {
 	ticks = 0;
+	state_saves = 0;
 	memset(announce_pending, 0, sizeof(announce_pending));
 	memset(announce_starts, 0, sizeof(announce_starts));
 	n_vhost = 0;
@@ -369,6 +377,35 @@ fnd_tap_kernel_drops(const char *ifname, uint64_t out[FND_TAP_DROPS])
 	for (int k = 0; k < FND_TAP_DROPS; k++)
 		out[k] = ticks * (uint64_t)(k + 2) + strlen(ifname);
 	return 0;
+}
+
+/* ---- fnd_state.c -------------------------------------------------------- */
+
+bool
+fnd_state_enabled(void)
+{
+	return false;
+}
+
+void
+fnd_state_changed(void)
+{
+	/* outside the round lock: it writes a file */
+	STUB_CHECK(!rte_ticketlock_is_locked(&fnd.round));
+	state_saves++;
+}
+
+json_t *
+fnd_state_reload(void)
+{
+	return json_pack("{s:b, s:s}", "ok", 0, "error",
+			 "config reload: fairnicd was started without --config");
+}
+
+uint32_t
+stub_state_saves(void)
+{
+	return state_saves;
 }
 
 /* ---- fnd_dp.c ----------------------------------------------------------- */

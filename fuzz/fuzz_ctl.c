@@ -77,6 +77,14 @@
  *  - `uplink set` changes the capacities it names (auto: the link speed,
  *    10G for up0, none for up1), kept in an independent model, and
  *    nothing else;
+ *  - `config show` (refused exactly when a vNIC's path or tap name holds a
+ *    blank or '#'): one `uplink set` line per uplink whose capacities are
+ *    not the defaults, as the model says, then one `vnic add` line per
+ *    vNIC in table order which, applied to the defaults (conf_expect),
+ *    gives exactly that vNIC's configuration, backend, mode and group;
+ *    every line parses and fits a --config line; `config save` (the
+ *    CLI's) and `config reload` (no --config) are refused; the --state
+ *    file is written once after each accepted change, and only then;
  *  - requests that cannot fail do not: del/show/stats/reset of an
  *    existing vNIC, `uplink show`, `help`;
  *  - admission control, modelled independently (expect_ok()): an `uplink
@@ -138,6 +146,7 @@ uint32_t stub_tap_count(void);
 int stub_tap_registered(uint32_t id);
 void stub_tick(void);
 int stub_announce_state(uint32_t id, uint32_t *starts);
+uint32_t stub_state_saves(void);
 /* fnd_ctl.c, not in fnd.h: fnd_main.c's call after setting up the uplinks,
  * and the harness's own reset of what fnd_ctl.c keeps between commands. */
 void fnd_ctl_uplink_defaults(void);
@@ -988,6 +997,103 @@ vport_expect(const struct fn_cmd *cmd, struct fnd_vport *vp)
 		snprintf(vp->group, sizeof(vp->group), "%s", cmd->p.group);
 }
 
+/* What a vNIC given no key is (README, vNIC keys). */
+static struct fn_vnic_conf
+conf_defaults(void)
+{
+	return (struct fn_vnic_conf){ .uplink = 0, .vlan = FN_VLAN_NONE, .local = true,
+				      .rx_coalesce_usecs = 500, .rx_coalesce_frames = 32,
+				      .rx_coalesce_adaptive = true };
+}
+
+/* Can `config show` write every vNIC: no blank or '#' in a path? */
+static bool
+config_writable(const struct snap *a)
+{
+	for (int i = 0; i < NV; i++)
+		if (a->v[i].in_use && !fn_cmd_word_ok(a->v[i].vp.path))
+			return false;
+	return true;
+}
+
+/* One `uplink set` line of `config show`: uplink u's capacities that are
+ * not the defaults (rx-rate 0, tx-rate auto), as the model has them. */
+static void
+check_config_uplink(const struct fn_cmd *c, int u)
+{
+	CHECK(u >= 0 && u < NU && strcmp(c->name, fnd.uplinks[u].name) == 0);
+	CHECK(((c->up.set >> FN_UK_RX_RATE) & 1) == (model_up[u].rx != 0));
+	CHECK(((c->up.set >> FN_UK_TX_RATE) & 1) == !model_up[u].tx_auto);
+	CHECK(model_up[u].rx == 0 || c->up.rx_rate == model_up[u].rx);
+	CHECK(model_up[u].tx_auto || c->up.tx_rate == model_up[u].tx);
+}
+
+/* One `vnic add` line of `config show`: applied to a fresh vNIC, it gives
+ * vNIC `id` as it is. */
+static void
+check_config_vnic(const struct fn_cmd *c, const struct snap *b, int id)
+{
+	const struct fnd_vport *have = &b->v[id].vp;
+	struct fn_vnic_conf want = conf_defaults();
+	struct fnd_vport vp = { .mode = fnd.vhost_mode };
+	char path[FN_PATH_MAX], err[256];
+
+	CHECK(strcmp(c->name, have->name) == 0);
+	conf_expect(c, &want);
+	CHECK_SLOT(conf_eq(&b->v[id].conf, &want), id);
+	snprintf(vp.group, sizeof(vp.group), "%s", fnd.vhost_group);
+	vport_expect(c, &vp);
+	CHECK(c->p.backend == have->type);
+	if (have->type == FN_BACKEND_TAP) {
+		CHECK(strcmp(c->p.path, have->path) == 0);
+		CHECK(!(c->p.set & ((1u << FN_K_MODE) | (1u << FN_K_GROUP))));
+		return;
+	}
+	CHECK(fnd_sock_canon(c->p.path, path, sizeof(path), err, sizeof(err)) == 0);
+	CHECK(strcmp(path, have->path) == 0);
+	CHECK(vp.mode == have->mode && strcmp(vp.group, have->group) == 0);
+}
+
+/* `config show`: uplinks, then every vNIC in table order, nothing else. */
+static void
+check_config(json_t *data, const struct snap *b)
+{
+	char *text = strdup(jstr(data, "config")), *save = NULL;
+	int u = 0, id = 0, lines = 0;
+
+	CHECK(text != NULL);
+	CHECK(text[0] == '\0' || text[strlen(text) - 1] == '\n');
+	for (char *l = strtok_r(text, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+		char buf[CFG_LINE], *argv[MAX_WORDS], err[256];
+		struct fn_cmd c;
+		CHECK(strlen(l) < CFG_LINE - 1);
+		snprintf(buf, sizeof(buf), "%s", l);
+		int argc = fn_cmd_split(buf, argv, MAX_WORDS);
+		CHECK(argc > 0 && fn_cmd_parse(argc, argv, &c, err, sizeof(err)) == 0);
+		lines++;
+		if (c.op == FN_CMD_UPLINK_SET) {
+			CHECK(id == 0);         /* before the vNICs */
+			while (u < NU && strcmp(c.name, fnd.uplinks[u].name) != 0)
+				u++;
+			check_config_uplink(&c, u++);
+			continue;
+		}
+		CHECK(c.op == FN_CMD_VNIC_ADD);
+		while (id < NV && !b->v[id].in_use)
+			id++;
+		CHECK(id < NV);
+		check_config_vnic(&c, b, id++);
+	}
+	free(text);
+	while (id < NV && !b->v[id].in_use)
+		id++;
+	CHECK(id == NV);                /* every vNIC written */
+	int want = (int)b->n_vnics;
+	for (int k = 0; k < NU; k++)
+		want += model_up[k].rx != 0 || !model_up[k].tx_auto;
+	CHECK(lines == want);
+}
+
 /* The request was accepted: it did what it says and nothing else. */
 static void
 check_accepted(const struct fn_cmd *cmd, const struct snap *a,
@@ -1009,10 +1115,7 @@ check_accepted(const struct fn_cmd *cmd, const struct snap *a,
 		CHECK(id >= 0 && !a->v[id].in_use && !a->v[id].vp_in_use);
 		check_same(a, b, (uint32_t)id, SAME_NO_TABLE);
 		CHECK(b->n_vnics == a->n_vnics + 1);
-		want = (struct fn_vnic_conf){ .uplink = 0, .vlan = FN_VLAN_NONE,
-					      .local = true, .rx_coalesce_usecs = 500,
-					      .rx_coalesce_frames = 32,
-					      .rx_coalesce_adaptive = true };
+		want = conf_defaults();
 		conf_expect(cmd, &want);
 		CHECK(conf_eq(&b->v[id].conf, &want));
 		vp = (struct fnd_vport){ .in_use = true, .type = cmd->p.backend,
@@ -1124,7 +1227,23 @@ check_accepted(const struct fn_cmd *cmd, const struct snap *a,
 		CHECK((cmd->topic == FN_HELP_ALL) ==
 		      (strcmp(json_string_value(data), fn_cmd_usage()) == 0));
 		break;
+	case FN_CMD_CONFIG_SHOW:
+		check_same(a, b, NONE, SAME_ALL);
+		check_config(data, b);
+		break;
+	case FN_CMD_CONFIG_SAVE:        /* fairnicctl's */
+	case FN_CMD_CONFIG_RELOAD:      /* no --config here */
+		CHECK(!"accepted");
+		break;
 	}
+}
+
+/* Commands after which the --state file is written, when accepted. */
+static bool
+changes_config(enum fn_cmd_op op)
+{
+	return op == FN_CMD_VNIC_ADD || op == FN_CMD_VNIC_SET ||
+	       op == FN_CMD_VNIC_DEL || op == FN_CMD_UPLINK_SET;
 }
 
 /* Commands that cannot be refused once the grammar took them. */
@@ -1226,6 +1345,7 @@ model_uplink_set(const struct fn_cmd *cmd)
 /* ---- one request -------------------------------------------------------- */
 
 static struct snap before, after;
+static void config_after(void);
 
 /*
  * Run one request: words argv[0..argc) (argc < 0: a framing error is
@@ -1246,6 +1366,7 @@ run_request(int argc, char *argv[], const char *line, size_t len, bool json)
 		      fn_cmd_parse(argc, argv, &cmd, err, sizeof(err)) == 0;
 	traffic();
 	snap_take(&before);
+	uint32_t saves = stub_state_saves();
 	if (json)
 		r = fnd_ctl_request(line, len, &fatal);
 	else
@@ -1270,8 +1391,31 @@ run_request(int argc, char *argv[], const char *line, size_t len, bool json)
 		check_same(&before, &after, NONE, SAME_ALL);
 	if (parsed && cannot_fail(&cmd, &before))
 		CHECK(ok);
+	CHECK(stub_state_saves() == saves + (ok && changes_config(cmd.op)));
+	if (parsed && cmd.op == FN_CMD_CONFIG_SHOW)
+		CHECK(ok == config_writable(&before));
 	if (parsed && expect_ok(&cmd, &before) >= 0)
 		CHECK(ok == (expect_ok(&cmd, &before) == 1));
+	json_decref(r);
+	if (ok && changes_config(cmd.op))       /* a state not seen before */
+		config_after();
+}
+
+/* `config show` of the state a change left, whatever the request was:
+ * the generator sees every state the fuzzer reaches, not only those
+ * where an input asks for it. */
+static void
+config_after(void)
+{
+	char *argv[] = { "config", "show" };
+	uint32_t saves = stub_state_saves();
+
+	json_t *r = fnd_ctl_exec(2, argv);
+	bool ok = check_reply(r);
+	CHECK(ok == config_writable(&after));
+	if (ok)
+		check_config(json_object_get(r, "data"), &after);
+	CHECK(stub_state_saves() == saves);
 	json_decref(r);
 }
 

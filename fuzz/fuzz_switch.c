@@ -96,6 +96,7 @@
 #include <string.h>
 
 #include "fn_switch.h"
+#include "l3_ref.h"
 
 #define CHECK(c)                                                              \
 	do {                                                                  \
@@ -129,7 +130,10 @@
 	X(q_over) X(tx_service) X(tx_capped) X(rx_service) X(rx_capped) \
 	X(ceil_limited) X(lone_round) X(lone_checked) X(add_ok) X(add_edquot) \
 	X(update_ok) X(update_edquot) X(uplink_ok) X(uplink_edquot) X(uplink_erange) \
-	X(buffers_ok) X(tune) X(refund) X(refund_capped) X(cap_exhausted)
+	X(buffers_ok) X(tune) X(refund) X(refund_capped) X(cap_exhausted) \
+	X(l3_conf_inval) X(l3_restricted) \
+	X(l3_ok) X(l3_ip_spoof) X(l3_arp_spoof) X(l3_nd_spoof) X(l3_dhcp_server) \
+	X(l3_ra) X(l3_malformed)
 enum {
 #define X(n) ST_##n,
 	STATS(X)
@@ -464,6 +468,156 @@ pool_mac(struct rd *r)
 	return b < 9 ? pool[b] : u64(r);
 }
 
+/* ---- the L3 guard: settings ------------------------------------------------ */
+
+/* Addresses of the vNICs' `ip` sets and of the frames' sources, so that
+ * frames hit allowed and foreign sources alike (0.0.0.0 and :: last). */
+static const uint32_t pool4[8] = {
+	0x0a000005, 0x0a000006, 0x0a000105, 0xc0a80101,
+	0x0a000000, 0xac100001, 0x0a000004, 0,
+};
+static const uint8_t pool4_len[8] = { 32, 32, 24, 31, 16, 8, 0, 30 };
+static const uint8_t pool6[8][16] = {
+	{ 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 5 },     /* 2001:db8:1::5 */
+	{ 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 6 },
+	{ 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 5 },
+	{ 0xfe, 0x80, [15] = 1 },                       /* fe80::1 */
+	{ 0x20, 0x01, 0x0d, 0xb8, 0, 1 },               /* 2001:db8:1:: */
+	{ 0xfd, 0x00, [15] = 1 },
+	{ 0xfe, 0x80 },                                 /* fe80:: */
+	{ 0 },                                          /* :: */
+};
+static const uint8_t pool6_len[8] = { 128, 128, 64, 127, 48, 10, 0, 126 };
+
+/* A prefix from one input byte: the address (bits 0-2) and length (3-5)
+ * from the pools, host bits cleared (fn_l3.h's prefixes have none). */
+static void
+add_prefix4(struct fn_ipset *s, uint8_t x)
+{
+	unsigned len = pool4_len[x >> 3 & 7];
+	if (s->n4 >= FN_L3_MAX_PREFIXES)
+		return;
+	s->v4[s->n4].addr = len ? pool4[x & 7] & ~UINT32_C(0) << (32 - len) : 0;
+	s->v4[s->n4++].len = (uint8_t)len;
+}
+
+static void
+add_prefix6(struct fn_ipset *s, uint8_t x)
+{
+	unsigned len = pool6_len[x >> 3 & 7];
+	if (s->n6 >= FN_L3_MAX_PREFIXES)
+		return;
+	struct fn_prefix6 *q = &s->v6[s->n6++];
+	memcpy(q->addr, pool6[x & 7], 16);
+	for (unsigned i = len; i < 128; i++)
+		q->addr[i / 8] &= (uint8_t)~(0x80 >> i % 8);
+	q->len = (uint8_t)len;
+}
+
+/*
+ * L3 settings: one byte (bit 0 dhcp-server allow, bit 1 ra allow, bits
+ * 2-3 ip: any, none, a list, a list made odd; bits 4-5 and 6-7 a list's
+ * IPv4 and IPv6 counts), one byte per prefix (add_prefix*), and for an
+ * odd list one byte saying how: a length of 33+ or 129+, a count past
+ * FN_L3_MAX_PREFIXES, prefixes with restricted false (all refused), or
+ * both families full (accepted). Byte 0: the defaults (ip any, DHCP
+ * server and RA denied).
+ */
+static void
+gen_l3conf(struct rd *r, struct fn_vnic_conf *c)
+{
+	uint8_t a = u8(r);
+	struct fn_ipset *s = &c->ip;
+	memset(s, 0, sizeof(*s));
+	c->dhcp_server = a & 1;
+	c->ra = a >> 1 & 1;
+	unsigned kind = a >> 2 & 3;
+	if (kind == 0)
+		return;
+	s->restricted = true;
+	if (kind == 1)
+		return;
+	for (unsigned i = 0; i < (a >> 4 & 3u); i++)
+		add_prefix4(s, u8(r));
+	for (unsigned i = 0; i < (a >> 6 & 3u); i++)
+		add_prefix6(s, u8(r));
+	if (kind == 2)
+		return;
+	uint8_t t = u8(r);
+	switch (t % 6) {
+	case 0:
+		add_prefix4(s, t);
+		s->v4[s->n4 - 1].len = t & 8 ? 33 : 255;
+		break;
+	case 1:
+		add_prefix6(s, t);
+		s->v6[s->n6 - 1].len = t & 8 ? 129 : 255;
+		break;
+	case 2:
+		s->n4 = (uint8_t)(FN_L3_MAX_PREFIXES + 1 + t / 6 % 200);
+		break;
+	case 3:
+		s->n6 = (uint8_t)(FN_L3_MAX_PREFIXES + 1 + t / 6 % 200);
+		break;
+	case 4:
+		if (s->n4 + s->n6 == 0)
+			add_prefix4(s, t);
+		s->restricted = false;
+		break;
+	default:
+		for (unsigned i = 0; i < FN_L3_MAX_PREFIXES; i++) {
+			add_prefix4(s, (uint8_t)(t + 5 * i));
+			add_prefix6(s, (uint8_t)(t + 3 * i));
+		}
+		break;
+	}
+}
+
+/* fn_l3.h's set: counts up to FN_L3_MAX_PREFIXES, lengths within the
+ * family, `any` (restricted false) empty. */
+static bool
+model_ipset_ok(const struct fn_ipset *s)
+{
+	if (s->n4 > FN_L3_MAX_PREFIXES || s->n6 > FN_L3_MAX_PREFIXES ||
+	    (!s->restricted && s->n4 + s->n6 > 0))
+		return false;
+	for (unsigned i = 0; i < s->n4; i++)
+		if (s->v4[i].len > 32)
+			return false;
+	for (unsigned i = 0; i < s->n6; i++)
+		if (s->v6[i].len > 128)
+			return false;
+	return true;
+}
+
+static bool
+ipset_same(const struct fn_ipset *a, const struct fn_ipset *b)
+{
+	if (a->restricted != b->restricted || a->n4 != b->n4 || a->n6 != b->n6)
+		return false;
+	for (unsigned i = 0; i < a->n4 && i < FN_L3_MAX_PREFIXES; i++)
+		if (a->v4[i].addr != b->v4[i].addr || a->v4[i].len != b->v4[i].len)
+			return false;
+	for (unsigned i = 0; i < a->n6 && i < FN_L3_MAX_PREFIXES; i++)
+		if (memcmp(a->v6[i].addr, b->v6[i].addr, 16) != 0 ||
+		    a->v6[i].len != b->v6[i].len)
+			return false;
+	return true;
+}
+
+/* The guard of a vNIC as the model configured it. */
+static struct fn_l3_policy
+model_l3(const struct fn_vnic_conf *c)
+{
+	struct fn_l3_policy pol;
+	memset(&pol, 0, sizeof(pol));
+	pol.mac = c->mac;
+	pol.dhcp_server = c->dhcp_server;
+	pol.ra = c->ra;
+	pol.ip = c->ip;
+	return pol;
+}
+
 static void
 gen_conf(struct prog *p, struct rd *r, struct fn_vnic_conf *c)
 {
@@ -491,6 +645,7 @@ gen_conf(struct prog *p, struct rd *r, struct fn_vnic_conf *c)
 	c->rx_weight = pick_weight(r);
 	c->tx_weight = pick_weight(r);
 	c->rx_queue = pick_queue(p, r);
+	gen_l3conf(r, c);
 }
 
 /* Error classes a configuration may be refused with. */
@@ -587,6 +742,8 @@ model_conf(const struct prog *p, struct fn_vnic_conf *c, bool *may_range)
 		c->rx_queue = q > FN_RXQ_DEFAULT_MIN ? q : FN_RXQ_DEFAULT_MIN;
 	}
 	if (c->rx_queue < fr || c->rx_aqm > FN_AQM_TAIL)
+		e |= E_INVAL;
+	if (!model_ipset_ok(&c->ip))
 		e |= E_INVAL;
 	/* a guarantee above the ceiling (policing: no receive ceiling) */
 	uint64_t rx_ceil = c->rx_police ? 0 : c->rx_rate;
@@ -725,6 +882,9 @@ snap_same(const struct prog *p, const struct snap *s)
 static void
 check_resolved(const struct fn_vnic_conf *c, const struct fn_vnic_conf *mc)
 {
+	CHECK(ipset_same(&c->ip, &mc->ip));     /* nothing to resolve there */
+	CHECK_EQ(c->dhcp_server, mc->dhcp_server);
+	CHECK_EQ(c->ra, mc->ra);
 	CHECK_EQ(c->rx_burst, mc->rx_burst);
 	CHECK_EQ(c->rx_pps_burst, mc->rx_pps_burst);
 	CHECK_EQ(c->tx_burst, mc->tx_burst);
@@ -769,6 +929,10 @@ op_add(struct prog *p, struct rd *r)
 	      (unsigned long long)c.tx_pps, (unsigned long long)c.tx_pps_burst,
 	      (unsigned long long)c.rx_min, (unsigned long long)c.tx_min,
 	      c.rx_weight, c.tx_weight, (unsigned long long)c.rx_queue, rc, id);
+	TRACE("  ip restricted %d n4 %u n6 %u dhcp-server %d ra %d\n", c.ip.restricted,
+	      c.ip.n4, c.ip.n6, c.dhcp_server, c.ra);
+	if (!model_ipset_ok(&mc.ip))
+		STAT(l3_conf_inval);
 	if (e) {
 		CHECK(rc_class(rc) & (e | (may ? E_RANGE : 0)));
 	} else if (!(may && rc == -ERANGE)) {
@@ -823,6 +987,10 @@ do_update(struct prog *p, uint32_t id, struct fn_vnic_conf *c)
 	      (unsigned long long)c->tx_rate, (unsigned long long)c->tx_pps,
 	      (unsigned long long)c->rx_min, (unsigned long long)c->tx_min,
 	      (unsigned long long)c->rx_queue, rc);
+	TRACE("  ip restricted %d n4 %u n6 %u dhcp-server %d ra %d\n", c->ip.restricted,
+	      c->ip.n4, c->ip.n6, c->dhcp_server, c->ra);
+	if (!model_ipset_ok(&mc.ip))
+		STAT(l3_conf_inval);
 	if (e) {
 		CHECK(rc_class(rc) & (e | (may ? E_RANGE : 0)));
 	} else if (!(may && rc == -ERANGE)) {
@@ -866,7 +1034,7 @@ op_update(struct prog *p, struct rd *r)
 
 /* One setting of a vNIC changes, the rest stays: guarantees around what is
  * left of the capacity (admission control), the queue limit (below what
- * it holds), policing, AQM, weights, limits. */
+ * it holds), policing, AQM, weights, limits, the L3 guard. */
 static void
 op_tune(struct prog *p, struct rd *r)
 {
@@ -876,7 +1044,7 @@ op_tune(struct prog *p, struct rd *r)
 	STAT(tune);
 	struct fn_vnic_conf c = p->m[id].conf;
 	uint8_t what = u8(r);
-	switch (what % 8) {
+	switch (what % 9) {
 	case 0: case 1: case 2:
 		if (what & 0x80)
 			c.uplink = (uint16_t)(u8(r) % NU);      /* taking them along */
@@ -911,6 +1079,9 @@ op_tune(struct prog *p, struct rd *r)
 	case 6:
 		c.rx_weight = pick_weight(r);
 		c.tx_weight = pick_weight(r);
+		break;
+	case 8:
+		gen_l3conf(r, &c);
 		break;
 	default:
 		c.rx_rate = pick_rate(r);
@@ -1458,6 +1629,242 @@ op_pressure(struct prog *p, struct rd *r)
 
 /* ---- frames ---------------------------------------------------------------------- */
 
+/* L3 bodies (after the Ethernet header) of the kinds the L3 guard judges,
+ * from the input: sources and targets from the pools, ports that matter,
+ * extension-header chains and fragments, ND options, cuts. The verdict is
+ * never chosen here: guest_frames() asks l3_ref.h. */
+
+#define L3_ROOM   320           /* bytes an L3 body may take */
+#define OTHER_MAC UINT64_C(0x0200000000ff)
+
+static const uint16_t l3_ports[8] = { 67, 68, 53, 546, 547, 1234, 0, 65535 };
+
+static void
+put16(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *b, uint32_t v)
+{
+	put16(b, v >> 16);
+	put16(b + 2, v);
+}
+
+/* A frame's IPv4 address: the pool (0.0.0.0 at 7), one more, or any. */
+static uint32_t
+pick4(struct rd *r)
+{
+	uint8_t b = u8(r) % 10;
+	return b < 8 ? pool4[b] : b == 8 ? 0x0a000007 : u32(r);
+}
+
+/* A frame's IPv6 address: the pool (:: at 7), the EUI-64 link-local
+ * address of the sender's MAC or of another, or two more. */
+static void
+pick6(const struct prog *p, struct rd *r, uint32_t from, uint8_t *a)
+{
+	static const uint8_t more[2][16] = {
+		{ 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 7 }, { 0xfe, 0x80, [15] = 2 },
+	};
+	uint8_t b = u8(r) % 12;
+	if (b < 8)
+		memcpy(a, pool6[b], 16);
+	else if (b < 10)
+		ref_eui64(b == 8 ? p->m[from].mac : OTHER_MAC, a);
+	else
+		memcpy(a, more[b - 10], 16);
+}
+
+/* UDP ports and length at u; @return the UDP bytes there: a whole header
+ * and 0..12 bytes of data, or a header cut short (its datagram too). */
+static uint32_t
+udp_hdr(struct rd *r, uint8_t *u)
+{
+	uint8_t b = u8(r);
+	uint32_t n = 8 + (b >> 6) * 4;
+	put16(u, l3_ports[b & 7]);
+	put16(u + 2, l3_ports[b >> 3 & 7]);
+	put16(u + 4, n);
+	if (u8(r) >= 224)
+		n = b % 8;
+	return n;
+}
+
+/* IPv4: UDP, or TCP / ICMP / IGMP; whole, the first fragment (MF), a
+ * later one; with a Router Alert option or without. */
+static uint32_t
+ipv4_body(struct rd *r, uint8_t *h, bool udp)
+{
+	static const uint16_t frags[5] = { 0, 0x4000, 0x2000, 0x2001, 0x0001 };
+	static const uint8_t protos[4] = { 6, 1, 2, 6 };
+	uint8_t f = u8(r);
+	uint32_t hl = f & 8 ? 24 : 20;
+	h[0] = (uint8_t)(0x40 | hl / 4);
+	put16(h + 6, frags[(f & 7) % 5]);
+	h[8] = 64;
+	h[9] = udp ? 17 : protos[f >> 4 & 3];
+	if (hl == 24) {
+		h[20] = 0x94;
+		h[21] = 4;
+	}
+	put32(h + 12, pick4(r));
+	put32(h + 16, f & 0x80 ? 0xffffffff : 0x0a000001);
+	uint32_t l4 = udp ? udp_hdr(r, h + hl) : (f >> 6 & 1) * 8;
+	put16(h + 2, hl + l4);
+	return hl + l4;
+}
+
+/* ARP: request, reply, probe (sender 0.0.0.0), gratuitous (target =
+ * sender); the sender's MAC its own mostly; a header broken now and then. */
+static uint32_t
+arp_body(const struct prog *p, struct rd *r, uint32_t from, uint8_t *h)
+{
+	static const uint16_t ops[4] = { 1, 2, 1, 3 };
+	uint8_t f = u8(r);
+	put16(h, 1);
+	put16(h + 2, 0x0800);
+	h[4] = 6;
+	h[5] = 4;
+	put16(h + 6, ops[f & 3]);
+	fn_mac_store(h + 8, (f >> 2 & 3) == 3 ? OTHER_MAC : p->m[from].mac);
+	uint32_t spa = pick4(r);
+	put32(h + 14, spa);
+	put32(h + 24, f & 0x10 ? spa : pick4(r));
+	if ((f & 0xe0) == 0xe0)
+		h[f % 6] ^= 0x10;
+	return 28;
+}
+
+/* ICMPv6: RS, RA, NS, NA, redirect, echo, MLD reports; a target from the
+ * pool, up to two options (link-layer ones with its own MAC or another,
+ * lengths 0 or past the end now and then); cut inside now and then. */
+static uint32_t
+icmp6_msg(const struct prog *p, struct rd *r, uint32_t from, uint8_t *m)
+{
+	static const uint8_t types[8] = { 133, 134, 135, 136, 137, 128, 143, 131 };
+	static const uint8_t otypes[4] = { 1, 2, 14, 1 };
+	uint8_t t = u8(r), type = types[t & 7];
+	uint32_t n = type == 134 ? 16 : type == 135 || type == 136 ? 24 :
+		     type == 137 ? 40 : 8;
+	m[0] = type;
+	if (type >= 135 && type <= 137)
+		pick6(p, r, from, m + 8);
+	for (unsigned i = 0; i < (t >> 3 & 3u) % 3; i++, n += 8) {
+		uint8_t o = u8(r);
+		m[n] = otypes[o & 3];
+		m[n + 1] = o & 0x10 ? (o & 0x20 ? 0 : 3) : 1;
+		fn_mac_store(m + n + 2, o & 4 ? OTHER_MAC : p->m[from].mac);
+	}
+	if (t >= 224)
+		n = u8(r) % (n + 1);
+	return n;
+}
+
+/* IPv6 with UDP or ICMPv6 behind no extension header, hop-by-hop, a first
+ * or later fragment header, a first fragment then destination options
+ * (the evasion of RFC 7112, with what follows cut), hop-by-hop then
+ * destination options, or one header more than fn_l3 walks. */
+static uint32_t
+ipv6_body(const struct prog *p, struct rd *r, uint32_t from, uint8_t *h, bool icmp)
+{
+	uint8_t e = u8(r), ext[FN_L3_MAX_EXT + 1];
+	unsigned next = 0;
+	uint16_t fo = 0x0001;
+	h[0] = 0x60;
+	h[7] = 255;
+	pick6(p, r, from, h + 8);
+	h[24] = 0xff;
+	h[25] = 0x02;
+	h[39] = e & 0x80 ? 2 : 1;
+	switch (e & 7) {
+	case 2: ext[next++] = 0; break;
+	case 3: ext[next++] = 44; break;
+	case 4: ext[next++] = 44; fo = 0x0009; break;
+	case 5: ext[next++] = 44; ext[next++] = 60; break;
+	case 6: ext[next++] = 0; ext[next++] = 60; break;
+	case 7: while (next <= FN_L3_MAX_EXT) ext[next++] = 60; break;
+	default: break;
+	}
+	uint8_t *nh = h + 6;
+	uint32_t off = 40;
+	for (unsigned i = 0; i < next; i++, off += 8) {
+		*nh = ext[i];
+		nh = h + off;
+		if (ext[i] == 44) {
+			put16(h + off + 2, fo);
+		} else {
+			h[off + 2] = 1;         /* PadN */
+			h[off + 3] = 4;
+		}
+	}
+	*nh = icmp ? 58 : 17;
+	off += icmp ? icmp6_msg(p, r, from, h + off) : udp_hdr(r, h + off);
+	put16(h + 4, off - 40);
+	return off;
+}
+
+/*
+ * An L3 body for a frame from vNIC `from` at d + 14, its ethertype in d:
+ * IPv4 (UDP or other), ARP, IPv6 (UDP or ICMPv6), or bytes from the input
+ * (bit 7: with a plausible version and length). Then cut short (the
+ * length fields left pointing past the end, or rewritten to the cut), or
+ * followed by Ethernet padding. @return the body's length.
+ */
+static uint32_t
+gen_l3_body(struct prog *p, struct rd *r, uint32_t from, uint8_t *d)
+{
+	static const uint16_t raw[3] = { 0x0800, 0x86dd, 0x0806 };
+	uint8_t *h = d + FN_ETH_HLEN, s = u8(r);
+	uint16_t type;
+	uint32_t n;
+	memset(h, 0, L3_ROOM);
+	switch (s & 7) {
+	case 0: case 4:
+		type = 0x0800;
+		n = ipv4_body(r, h, (s & 7) == 0);
+		break;
+	case 1:
+		type = 0x0806;
+		n = arp_body(p, r, from, h);
+		break;
+	case 2: case 3:
+		type = 0x86dd;
+		n = ipv6_body(p, r, from, h, (s & 7) == 3);
+		break;
+	default:
+		type = raw[(s & 7) - 5];
+		n = u8(r) % 161;
+		for (uint32_t i = 0; i < n; i++)
+			h[i] = u8(r);
+		if ((s & 0x80) && type == 0x0800 && n >= 4) {
+			h[0] = 0x45;
+			put16(h + 2, n);
+		} else if ((s & 0x80) && type == 0x86dd && n >= 40) {
+			h[0] = 0x60;
+			put16(h + 4, n - 40);
+		}
+		break;
+	}
+	CHECK(n <= L3_ROOM - 40);
+	put16(d + 12, type);
+	uint8_t c = u8(r);
+	if (c >= 144) {
+		uint32_t keep = u8(r) % (n + 1);
+		if (c >= 200 && type == 0x0800 && keep >= 4)
+			put16(h + 2, keep);
+		if (c >= 200 && type == 0x86dd && keep >= 40)
+			put16(h + 4, keep - 40);
+		memset(h + keep, 0, n - keep);
+		n = keep;
+	} else if (c & 1) {
+		n += 8 + c % 32;        /* zeros after the datagram */
+	}
+	return n;
+}
+
 /* Build a frame in p->frame; returns its length. forced: a length to use. */
 static uint32_t
 gen_frame(struct prog *p, struct rd *r, int from, int64_t forced)
@@ -1525,6 +1932,11 @@ gen_frame(struct prog *p, struct rd *r, int from, int64_t forced)
 		d[12] = 0x81, d[13] = 0x00;
 		d[14] = (uint8_t)(vid >> 8), d[15] = (uint8_t)vid;
 		d[16] = 0x08, d[17] = 0x00;
+	} else if (from >= 0 && k % 16 >= 2 && k % 16 <= 6) {
+		/* an L3 frame, of its own length unless one is forced */
+		uint32_t n = gen_l3_body(p, r, (uint32_t)from, d);
+		if (forced < 0)
+			len = FN_ETH_HLEN + n;
 	} else {
 		uint16_t type = k % 16 == 1 ? 0x88a8 : 0x0800;   /* QinQ outer: not a tag */
 		d[12] = (uint8_t)(type >> 8), d[13] = (uint8_t)type;

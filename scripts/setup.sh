@@ -5,7 +5,7 @@
 set -u
 PKGS="build-essential pkg-config dpdk dpdk-dev libdpdk-dev libjansson-dev libcmocka-dev
       libpcap-dev python3 python3-pytest iproute2 ethtool clang qemu-system-x86 linux-image-amd64 busybox-static
-      libmicrohttpd-dev prometheus man-db tmux systemd"
+      libmicrohttpd-dev prometheus man-db tmux systemd strace"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -37,6 +37,7 @@ fuzz() {
 }
 fuzz fuzz_switch fuzz/run.sh
 fuzz fuzz_sched fuzz/run_sched.sh
+fuzz fuzz_l3 fuzz/run_l3.sh
 [ -x fuzz/run_ctl.sh ] && fuzz fuzz_ctl fuzz/run_ctl.sh
 
 # pytest over the given tests; adds its counts. FAIRNIC_BUILD picks the
@@ -72,7 +73,8 @@ if [ -z "${FAIRNIC_NO_ASAN_DAEMON:-}" ]; then
 	ASAN_OPTIONS="detect_leaks=1:log_path=$PWD/$logs/asan:suppressions=$PWD/tests/asan.supp" \
 	LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp" \
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$PWD/$logs/ubsan" \
-		integration -m "not timing" tests/integration/test_control.py tests/integration/test_datapath.py
+		integration -m "not timing" tests/integration/test_control.py tests/integration/test_datapath.py \
+			tests/integration/test_l3guard.py tests/integration/test_metrics.py tests/integration/test_state.py
 	if compgen -G "$logs/*" > /dev/null; then
 		echo "sanitizer reports from fairnicd:"; head -60 "$logs"/*
 		add 0 1

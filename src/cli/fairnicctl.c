@@ -17,8 +17,12 @@
  *
  * The client is deliberately one request per connection and fully
  * blocking, with a socket timeout so a wedged daemon cannot hang scripts.
+ *
+ * `config save [FILE]` is answered from `config show`: the daemon never
+ * writes files for a client, fairnicctl replaces FILE atomically.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -33,6 +38,8 @@
 #include <jansson.h>
 
 #include "fn_cmd.h"
+#include "fnc.h"
+#include "fnc_top.h"
 
 /* Object members keep document order (the stats columns rely on it). */
 #if JANSSON_VERSION_HEX < 0x020800
@@ -44,9 +51,9 @@
 #define FNC_RESP_MAX      (16 * 1024 * 1024)    /* many vNICs, all counters */
 #define FNC_TIMEOUT_SEC   30
 
-enum { FNC_EXIT_OK = 0, FNC_EXIT_CMD = 1, FNC_EXIT_COMM = 2 };
+/* FNC_EXIT_*: fnc.h */
 
-static void __attribute__((format(printf, 1, 2)))
+void
 fnc_err(const char *fmt, ...)
 {
 	va_list ap;
@@ -70,6 +77,9 @@ fnc_usage(FILE *f)
 		"                     else " FNC_DEFAULT_SOCK ")\n"
 		"  -j, --json         print the reply's data as JSON\n"
 		"  -h, --help         print this help\n"
+		"\n"
+		"Live view: top [-d SECONDS] [-n N|--once] [--sort COLUMN] "
+		"(top --help)\n"
 		"\n%s", fn_cmd_usage());
 }
 
@@ -194,7 +204,7 @@ fail:
  * Send the words, read and decode the reply.
  * @return the reply object, or NULL after printing why.
  */
-static json_t *
+json_t *
 fnc_request(const char *path, int argc, char *argv[])
 {
 	json_t *req = json_array(), *resp = NULL;
@@ -474,6 +484,25 @@ out:
 	free(w);
 }
 
+/* What `config reload` did: one line per vNIC or uplink it changed, and
+ * the lines of the file that failed. */
+static void
+fnc_print_reload(json_t *data)
+{
+	static const char *const what[][2] = {
+		{ "added", "vnic %s added\n" }, { "changed", "vnic %s changed\n" },
+		{ "deleted", "vnic %s deleted\n" },
+		{ "uplinks_changed", "uplink %s changed\n" }, { "failed", "%s\n" },
+	};
+	json_t *o;
+	size_t i;
+
+	for (size_t k = 0; k < sizeof(what) / sizeof(what[0]); k++)
+		json_array_foreach(json_object_get(data, what[k][0]), i, o)
+			if (json_is_string(o))
+				printf(what[k][1], json_string_value(o));
+}
+
 /* @return 0, or -1 if `data` does not have the documented shape. */
 static int
 fnc_print_human(const struct fn_cmd *cmd, json_t *data)
@@ -507,6 +536,14 @@ fnc_print_human(const struct fn_cmd *cmd, json_t *data)
 			putchar('\n');
 		fnc_print_table(uplinks, "uplink");
 		return 0;
+	case FN_CMD_CONFIG_SHOW:
+		if (!json_is_string(json_object_get(data, "config")))
+			return -1;
+		fputs(fnc_str(data, "config"), stdout);
+		return 0;
+	case FN_CMD_CONFIG_RELOAD:
+		fnc_print_reload(data);
+		return 0;
 	default:
 		return 0;       /* add, set, del, reset: silence is success */
 	}
@@ -530,6 +567,96 @@ fnc_print_json(json_t *data)
 	}
 	puts(s);
 	free(s);
+}
+
+/* ---------------------------------------------------------- config save */
+
+static int
+fnc_write_all(int fd, const char *s)
+{
+	for (size_t n = strlen(s); n > 0;) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Replace `file` with `text` atomically: a temporary file in its directory,
+ * fsync, rename, fsync of the directory. A reader sees the old or the new
+ * file, never half of one. @return 0, or -1 after saying why. */
+static int
+fnc_write_atomic(const char *file, const char *text)
+{
+	size_t n = strlen(file);
+	char *tmp = malloc(n + 8), *dir = strdup(file);
+	int fd = -1, e = ENOMEM;
+
+	if (tmp != NULL && dir != NULL) {
+		snprintf(tmp, n + 8, "%s.XXXXXX", file);
+		fd = mkstemp(tmp);
+		e = errno;
+	}
+	if (fd < 0) {
+		fnc_err("cannot create a temporary file next to %s: %s", file, strerror(e));
+		free(tmp);
+		free(dir);
+		return -1;
+	}
+	mode_t um = umask(0);
+	umask(um);
+	int rc = fchmod(fd, 0666 & ~um) || fnc_write_all(fd, text) || fsync(fd);
+	e = errno;
+	if (close(fd) != 0 && rc == 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc == 0 && rename(tmp, file) != 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc != 0) {
+		unlink(tmp);
+		fnc_err("writing %s: %s", file, strerror(e));
+	} else {
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL)
+			slash[slash == dir] = '\0';
+		int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {         /* best effort: the file is complete */
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(tmp);
+	free(dir);
+	return rc ? -1 : 0;
+}
+
+/* `config save [FILE]`: the daemon's `config show`, on stdout or in FILE. */
+static int
+fnc_config_save(const char *sock, const char *file)
+{
+	char *words[] = { "config", "show" };
+	json_t *resp = fnc_request(sock, 2, words);
+	int rc = FNC_EXIT_CMD;
+
+	if (resp == NULL)
+		return FNC_EXIT_COMM;
+	const char *text = fnc_str(json_object_get(resp, "data"), "config");
+	if (!json_is_true(json_object_get(resp, "ok")) || text == NULL)
+		fnc_err("%s", fnc_str(resp, "error") ? fnc_str(resp, "error") :
+			"fairnicd sent no configuration");
+	else if (file == NULL)
+		rc = fputs(text, stdout) < 0 ? FNC_EXIT_CMD : FNC_EXIT_OK;
+	else
+		rc = fnc_write_atomic(file, text) == 0 ? FNC_EXIT_OK : FNC_EXIT_CMD;
+	json_decref(resp);
+	return rc;
 }
 
 /* ----------------------------------------------------------------- main */
@@ -575,6 +702,8 @@ main(int argc, char *argv[])
 		fnc_usage(stderr);
 		return FNC_EXIT_CMD;
 	}
+	if (strcmp(argv[0], "top") == 0)        /* the CLI's own, not the grammar's */
+		return fnc_top(sock, argc, argv);
 	if (fn_cmd_parse(argc, argv, &cmd, err, sizeof(err)) != 0) {
 		fnc_err("%s", err);
 		return FNC_EXIT_CMD;
@@ -586,6 +715,10 @@ main(int argc, char *argv[])
 		else
 			fputs(fn_cmd_help(cmd.topic, cmd.markdown), stdout);
 		return fflush(stdout) == 0 ? FNC_EXIT_OK : FNC_EXIT_CMD;
+	}
+	if (cmd.op == FN_CMD_CONFIG_SAVE) {
+		rc = fnc_config_save(sock, cmd.file);
+		return fflush(stdout) == 0 ? rc : FNC_EXIT_CMD;
 	}
 
 	resp = fnc_request(sock, argc, argv);

@@ -5,18 +5,30 @@
  *  - A port or an ICMPv6 type is looked at only in a whole L4 header inside
  *    the datagram (UDP 8 bytes, ICMPv6 4) and not in a non-first fragment;
  *    without one the port and RA guards pass the frame, and a source of
- *    0.0.0.0 or :: cannot show it is DHCP / DAD / MLD (IP_SPOOF). A short
- *    L4 header is not malformed: only ND messages have a fixed part here.
+ *    0.0.0.0 or :: cannot show it is DHCP / DAD / MLD / RS (IP_SPOOF). In
+ *    an unfragmented datagram a short L4 header is not malformed: only ND
+ *    messages have a fixed part here.
+ *  - First fragments (RFC 7112: the whole header chain is in the first
+ *    fragment): in an IPv6 one (a whole fragment header with offset 0,
+ *    M set or not) a chain running out of the datagram, or a UDP or
+ *    ICMPv6 header cut short, is malformed when any guard is on (else a
+ *    DHCPv6 reply or an RA could carry its port or type in the next
+ *    fragment). In an IPv4 one (MF set, offset 0) a UDP header cut short
+ *    is malformed when the DHCP guard is on. Both are judged before the
+ *    source. A fragment header itself cut short shows no offset: the
+ *    datagram is judged as unfragmented.
  *  - The unspecified source is never "in the set" (0.0.0.0/0 and ::/0
  *    included): it passes only for what the header allows it.
  *  - IPv6 version other than 6 is as broken as a truncated header.
  *  - More than FN_L3_MAX_EXT extension headers is malformed whatever `ip`
  *    says (when any guard is on): a receiver would still find an RA or a
- *    DHCPv6 reply behind them. A chain running out of the datagram is only
- *    malformed with `ip` restricted: no receiver takes it.
+ *    DHCPv6 reply behind them. A chain running out of an unfragmented
+ *    datagram is only malformed with `ip` restricted: no receiver takes it.
  *  - ND structure (fixed part, option lengths) is checked, and link-layer
  *    options (source 1, target 2) judged, in RS, NS and NA only, and only
- *    with `ip` restricted.
+ *    with `ip` restricted. An RS from :: with a source link-layer option
+ *    is malformed, whatever MAC it carries (RFC 4861 6.1.1: receivers
+ *    discard it; a structural error, like a bad option length).
  *  - ARP: a sender address of 0.0.0.0 passes only in a request (op 1).
  */
 #include <arpa/inet.h>
@@ -26,8 +38,13 @@
 #include "fn_eth.h"
 #include "fn_l3.h"
 
-#define IPPROTO_UDP_    17
-#define IPPROTO_ICMPV6_ 58
+#define P_UDP           17
+#define P_ICMPV6        58
+#define EH_HOP          0       /* IPv6 extension headers */
+#define EH_ROUTING      43
+#define EH_FRAG         44
+#define EH_AH           51
+#define EH_DST          60
 #define ND_RS           133
 #define ND_RA           134
 #define ND_NS           135
@@ -137,9 +154,14 @@ check_ipv4(const struct fn_l3_policy *p, const uint8_t *h, uint32_t len)
 	uint32_t hl = (h[0] & 15u) * 4, tot = be16(h + 2);
 	if ((h[0] >> 4) != 4 || hl < 20 || tot < hl || tot > len)
 		return r ? FN_L3_MALFORMED : FN_L3_OK;
+	/* a first fragment (MF, offset 0) cut inside its UDP header: the
+	 * ports would come in the next fragment, where no guard sees them */
+	uint16_t frag = be16(h + 6);
+	if (!p->dhcp_server && h[9] == P_UDP && (frag & 0x3fff) == 0x2000 &&
+	    tot - hl < 8)
+		return FN_L3_MALFORMED;
 	/* ports: UDP, a whole header, first fragment */
-	bool udp = h[9] == IPPROTO_UDP_ && (be16(h + 6) & 0x1fff) == 0 &&
-		   tot - hl >= 8;
+	bool udp = h[9] == P_UDP && (frag & 0x1fff) == 0 && tot - hl >= 8;
 	uint16_t sport = udp ? be16(h + hl) : 0, dport = udp ? be16(h + hl + 2) : 0;
 	if (r) {
 		uint32_t src = be32(h + 12);
@@ -154,12 +176,13 @@ check_ipv4(const struct fn_l3_policy *p, const uint8_t *h, uint32_t len)
 
 /*
  * RS, NS, NA: fixed part and options. Sets *foreign_lla when a link-layer
- * address option is not the vNIC's MAC; a structural error wins over it
- * (malformed is judged first).
+ * address option is not the vNIC's MAC, *slla when there is a source
+ * link-layer option; a structural error wins over both (malformed is
+ * judged first).
  */
 static bool
 nd_ok(const struct fn_l3_policy *p, const uint8_t *m, uint32_t len,
-      bool *foreign_lla)
+      bool *foreign_lla, bool *slla)
 {
 	uint32_t off = m[0] == ND_RS ? 8 : 24;
 	if (len < off)
@@ -170,9 +193,53 @@ nd_ok(const struct fn_l3_policy *p, const uint8_t *m, uint32_t len,
 		if ((m[off] == ND_OPT_SLLA || m[off] == ND_OPT_TLLA) &&
 		    fn_mac_load(m + off + 2) != p->mac)
 			*foreign_lla = true;
+		*slla |= m[off] == ND_OPT_SLLA;
 		off += m[off + 1] * 8u;
 	}
 	return true;
+}
+
+/* walk6's results other than an upper-layer protocol */
+enum { L4_NONE = -1, CHAIN_CUT = -2, CHAIN_DEEP = -3 };
+
+/*
+ * The upper-layer protocol after the extension headers of the IPv6
+ * datagram h[0, end), and its offset in *off; L4_NONE after a non-first
+ * fragment header (no upper-layer header in it), or why the walk failed.
+ * *first: a whole fragment header with offset 0 was passed.
+ */
+static int
+walk6(const uint8_t *h, uint32_t end, uint32_t *off, bool *first)
+{
+	uint8_t nh = h[6];
+	uint32_t o = 40, hl;
+	for (unsigned n = 0;; n++) {
+		switch (nh) {
+		case EH_HOP: case EH_ROUTING: case EH_FRAG: case EH_AH: case EH_DST:
+			break;
+		default:
+			*off = o;
+			return nh;
+		}
+		if (n == FN_L3_MAX_EXT)
+			return CHAIN_DEEP;
+		if (end - o < (nh == EH_FRAG ? 8u : 2u))
+			return CHAIN_CUT;
+		if (nh == EH_FRAG) {
+			if (be16(h + o + 2) & 0xfff8)
+				return L4_NONE;
+			*first = true;
+			hl = 8;
+		} else if (nh == EH_AH) {
+			hl = (h[o + 1] + 2u) * 4;       /* in 4-byte words */
+		} else {
+			hl = (h[o + 1] + 1u) * 8;
+		}
+		if (hl > end - o)
+			return CHAIN_CUT;
+		nh = h[o];
+		o += hl;
+	}
 }
 
 static enum fn_l3_verdict
@@ -183,61 +250,39 @@ check_ipv6(const struct fn_l3_policy *p, const uint8_t *h, uint32_t len)
 		return FN_L3_OK;
 	if (len < 40 || (h[0] >> 4) != 6 || 40u + be16(h + 4) > len)
 		return r ? FN_L3_MALFORMED : FN_L3_OK;
-	uint32_t end = 40u + be16(h + 4), off = 40;
-	uint8_t nh = h[6];
-	const uint8_t *l4 = NULL;       /* a whole UDP or ICMPv6 header */
-	uint32_t l4len = 0;
-	for (unsigned n = 0;; n++) {
-		uint32_t hl;
-		if (nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60) {
-			if (n == FN_L3_MAX_EXT)
-				return FN_L3_MALFORMED;
-			if (end - off < (nh == 44 ? 8u : 2u))
-				return r ? FN_L3_MALFORMED : FN_L3_OK;
-		}
-		switch (nh) {
-		case 0: case 43: case 60:       /* hop-by-hop, routing, dst */
-			hl = (h[off + 1] + 1u) * 8;
-			break;
-		case 51:                        /* AH counts 4-byte words */
-			hl = (h[off + 1] + 2u) * 4;
-			break;
-		case 44:                        /* fragment */
-			if (be16(h + off + 2) & 0xfff8)
-				goto judge;     /* not first: no L4 */
-			hl = 8;
-			break;
-		case IPPROTO_UDP_:
-		case IPPROTO_ICMPV6_:
-			if (end - off >= (nh == IPPROTO_UDP_ ? 8u : 4u)) {
-				l4 = h + off;
-				l4len = end - off;
-			}
-			goto judge;
-		default:                        /* ESP, none, TCP, ...: no L4 */
-			goto judge;
-		}
-		if (hl > end - off)
-			return r ? FN_L3_MALFORMED : FN_L3_OK;
-		nh = h[off];
-		off += hl;
-	}
-judge:;
-	bool icmp = l4 != NULL && nh == IPPROTO_ICMPV6_;
-	bool udp = l4 != NULL && nh == IPPROTO_UDP_;
+	uint32_t end = 40u + be16(h + 4), off = 0;
+	bool first = false;
+	int proto = walk6(h, end, &off, &first);
+	if (proto == CHAIN_DEEP)        /* may hide an RA: whatever ip says */
+		return FN_L3_MALFORMED;
+	/* a first fragment must hold the whole chain (RFC 7112): the rest
+	 * would come in the next fragment, where no guard sees it */
+	if (proto == CHAIN_CUT)
+		return r || first ? FN_L3_MALFORMED : FN_L3_OK;
+	/* a whole UDP or ICMPv6 header, or nothing to judge */
+	const uint8_t *l4 = h + off;
+	bool udp = proto == P_UDP && end - off >= 8;
+	bool icmp = proto == P_ICMPV6 && end - off >= 4;
+	if (first && ((proto == P_UDP && !udp) || (proto == P_ICMPV6 && !icmp)))
+		return FN_L3_MALFORMED;
 	uint8_t type = icmp ? l4[0] : 0;
 	if (r) {
-		bool nd = icmp && (type == ND_RS || type == ND_NS || type == ND_NA);
-		bool foreign_lla = false;
-		if (nd && !nd_ok(p, l4, l4len, &foreign_lla))
+		bool nd = type == ND_RS || type == ND_NS || type == ND_NA;
+		bool foreign_lla = false, slla = false;
+		if (nd && !nd_ok(p, l4, end - off, &foreign_lla, &slla))
 			return FN_L3_MALFORMED;
 		static const uint8_t unspec[16];
-		bool dad = memcmp(h + 8, unspec, 16) == 0;
-		if (dad ? !(type == ND_NS || type == MLD_REPORT || type == MLD2_REPORT) :
-			  !own6(p, h + 8))
+		bool from_unspec = memcmp(h + 8, unspec, 16) == 0;
+		/* RFC 4861 6.1.1: an RS from :: carries no SLLA */
+		if (from_unspec && type == ND_RS && slla)
+			return FN_L3_MALFORMED;
+		if (from_unspec ? !(type == ND_NS || type == ND_RS ||
+				    type == MLD_REPORT || type == MLD2_REPORT) :
+				  !own6(p, h + 8))
 			return FN_L3_IP_SPOOF;
+		/* a DAD probe for another's address would fail their DAD */
 		if (nd && (foreign_lla || (type == ND_NA && !own6(p, l4 + 8)) ||
-			   (type == ND_NS && dad && !own6(p, l4 + 8))))
+			   (type == ND_NS && from_unspec && !own6(p, l4 + 8))))
 			return FN_L3_ND_SPOOF;
 	}
 	if (!p->dhcp_server && udp && (be16(l4) == 547 || be16(l4 + 2) == 546))
@@ -282,14 +327,16 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 }
 
 #define EXPECTED "(expected ADDR[/LEN],... e.g. 10.0.0.5,2001:db8::5/64)"
-/* An element is quoted in an error up to this much: one line stays short. */
-#define SHOWN(n) (int)((n) < 60 ? (n) : 60)
-
-static void
-fmt4(uint32_t a, char *buf, size_t len)
+/* Part of the input as an error quotes it: printable (the error is one
+ * line), at most 60 characters. */
+static const char *
+shown(const char *e, size_t n, char q[static 64])
 {
-	snprintf(buf, len, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
-		 a & 255);
+	size_t k = n < 60 ? n : 60;
+	for (size_t i = 0; i < k; i++)
+		q[i] = e[i] >= 0x20 && e[i] < 0x7f ? e[i] : '?';
+	q[k] = '\0';
+	return q;
 }
 
 /* One ADDR[/LEN] element `e` of `n` bytes, added to `set`. */
@@ -297,53 +344,57 @@ static int
 parse_one(const char *e, size_t n, struct fn_ipset *set, char *err,
 	  size_t errlen)
 {
+	static const uint8_t zero[16], one[16] = { [15] = 1 };
+	char q[64], ql[64], a[INET6_ADDRSTRLEN], sug[INET6_ADDRSTRLEN];
+	const char *el = shown(e, n, q);
 	const char *slash = memchr(e, '/', n);
-	size_t alen = slash ? (size_t)(slash - e) : n;
-	char a[INET6_ADDRSTRLEN];
+	size_t alen = slash != NULL ? (size_t)(slash - e) : n;
 	bool v6 = memchr(e, ':', alen) != NULL;
-	unsigned max = v6 ? 128 : 32, plen = max;
-	uint8_t bin[16];
+	int af = v6 ? AF_INET6 : AF_INET;
+	unsigned max = v6 ? 128 : 32, plen = max, bytes = max / 8;
+	uint8_t bin[16], net[16];
 	if (alen == 0 || alen >= sizeof(a))
-		return fail(err, errlen, "invalid address \"%.*s\" in ip " EXPECTED,
-			    SHOWN(n), e);
+		return fail(err, errlen, "invalid address \"%s\" in ip " EXPECTED, el);
 	memcpy(a, e, alen);
 	a[alen] = '\0';
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, a, bin) != 1)
-		return fail(err, errlen, "invalid address \"%.*s\" in ip " EXPECTED,
-			    SHOWN(n), e);
+	if (inet_pton(af, a, bin) != 1)
+		return fail(err, errlen, "invalid address \"%s\" in ip " EXPECTED, el);
 	if (slash != NULL) {
 		const char *l = slash + 1;
 		size_t ll = n - alen - 1;
+		bool ok = ll >= 1 && ll <= 3;   /* no sign, no overflow */
 		plen = 0;
-		for (size_t i = 0; i < ll; i++)
-			if (l[i] < '0' || l[i] > '9' || i == 3)
-				ll = 0;
-			else
-				plen = plen * 10 + (unsigned)(l[i] - '0');
-		if (ll == 0 || plen > max)
-			return fail(err, errlen, "invalid prefix length \"%.*s\" in "
-				    "ip element %.*s (expected 0..%u)",
-				    SHOWN(n - alen - 1), l, SHOWN(n), e, max);
-	}
-	if (!v6) {
-		uint32_t x = be32(bin), net = x & mask32(plen);
-		char s[INET_ADDRSTRLEN];
-		if (net != x) {
-			fmt4(net, s, sizeof(s));
-			return fail(err, errlen, "%.*s: host bits set (did you "
-				    "mean %s/%u?)", SHOWN(n), e, s, plen);
+		for (size_t i = 0; ok && i < ll; i++) {
+			ok = l[i] >= '0' && l[i] <= '9';
+			plen = plen * 10 + (unsigned)(l[i] - '0');
 		}
-		if (x >> 28 == 0xe)
-			return fail(err, errlen, "%.*s: multicast address", SHOWN(n), e);
-		if (x >> 24 == 127)
-			return fail(err, errlen, "%.*s: loopback address", SHOWN(n), e);
-		if (x == 0 && plen == 32)
-			return fail(err, errlen, "unspecified address %.*s in ip "
-				    "(DHCP from 0.0.0.0 passes without it)", SHOWN(n), e);
+		if (!ok || plen > max)
+			return fail(err, errlen, "invalid prefix length \"%s\" in "
+				    "ip element %s (expected 0..%u)",
+				    shown(l, ll < 12 ? ll : 12, ql), el, max);
+	}
+	for (unsigned i = 0; i < bytes; i++) {
+		unsigned keep = plen > 8 * i ? plen - 8 * i : 0;
+		net[i] = bin[i] & (uint8_t)(0xff00 >> (keep < 8 ? keep : 8));
+	}
+	if (memcmp(net, bin, bytes) != 0) {
+		inet_ntop(af, net, sug, sizeof(sug));
+		return fail(err, errlen, "%s: host bits set (did you mean %s/%u?)",
+			    el, sug, plen);
+	}
+	if (v6 ? bin[0] == 0xff : bin[0] >> 4 == 0xe)
+		return fail(err, errlen, "%s: multicast address", el);
+	if (v6 ? memcmp(bin, one, 16) == 0 : bin[0] == 127)
+		return fail(err, errlen, "%s: loopback address", el);
+	if (plen == max && memcmp(bin, zero, bytes) == 0)
+		return fail(err, errlen, "unspecified address %s in ip (%s)", el,
+			    v6 ? "DAD and MLD from :: pass without it" :
+				 "DHCP from 0.0.0.0 passes without it");
+	if (!v6) {
+		uint32_t x = be32(bin);
 		for (unsigned i = 0; i < set->n4; i++)
 			if (set->v4[i].addr == x && set->v4[i].len == plen)
-				return fail(err, errlen, "%.*s: listed twice in ip",
-					    SHOWN(n), e);
+				return fail(err, errlen, "%s: listed twice in ip", el);
 		if (set->n4 == FN_L3_MAX_PREFIXES)
 			return fail(err, errlen, "more than %d IPv4 prefixes",
 				    FN_L3_MAX_PREFIXES);
@@ -351,28 +402,9 @@ parse_one(const char *e, size_t n, struct fn_ipset *set, char *err,
 		set->v4[set->n4++].len = (uint8_t)plen;
 		return 0;
 	}
-	uint8_t net[16];
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned keep = plen >= 8 * (i + 1) ? 8 : plen > 8 * i ? plen - 8 * i : 0;
-		net[i] = bin[i] & (uint8_t)(0xff00 >> keep);
-	}
-	if (memcmp(net, bin, 16) != 0) {
-		char s[INET6_ADDRSTRLEN];
-		inet_ntop(AF_INET6, net, s, sizeof(s));
-		return fail(err, errlen, "%.*s: host bits set (did you mean %s/%u?)",
-			    SHOWN(n), e, s, plen);
-	}
-	static const uint8_t zero[16], one[16] = { [15] = 1 };
-	if (bin[0] == 0xff)
-		return fail(err, errlen, "%.*s: multicast address", SHOWN(n), e);
-	if (memcmp(bin, one, 16) == 0)
-		return fail(err, errlen, "%.*s: loopback address", SHOWN(n), e);
-	if (memcmp(bin, zero, 16) == 0 && plen == 128)
-		return fail(err, errlen, "unspecified address %.*s in ip (DAD "
-			    "and MLD from :: pass without it)", SHOWN(n), e);
 	for (unsigned i = 0; i < set->n6; i++)
 		if (memcmp(set->v6[i].addr, bin, 16) == 0 && set->v6[i].len == plen)
-			return fail(err, errlen, "%.*s: listed twice in ip", SHOWN(n), e);
+			return fail(err, errlen, "%s: listed twice in ip", el);
 	if (set->n6 == FN_L3_MAX_PREFIXES)
 		return fail(err, errlen, "more than %d IPv6 prefixes",
 			    FN_L3_MAX_PREFIXES);
@@ -404,8 +436,8 @@ fn_ipset_parse(const char *s, struct fn_ipset *set, char *err, size_t errlen)
 			return fail(err, errlen, "empty element in ip " EXPECTED);
 		if ((n == 3 && memcmp(e, "any", 3) == 0) ||
 		    (n == 4 && memcmp(e, "none", 4) == 0))
-			return fail(err, errlen, "%.*s in a list of addresses (ip "
-				    "is any, none, or addresses)", SHOWN(n), e);
+			return fail(err, errlen, "%s in a list of addresses (ip is "
+				    "any, none, or addresses)", n == 3 ? "any" : "none");
 		if (parse_one(e, n, &t, err, errlen) != 0)
 			return -1;
 		if (e[n] == '\0')
@@ -438,38 +470,26 @@ size_t
 fn_ipset_format(const struct fn_ipset *set, char *buf, size_t len)
 {
 	struct out o = { .buf = buf, .len = len };
-	char s[INET6_ADDRSTRLEN + 8];
+	char s[INET6_ADDRSTRLEN];
+	/* a count out of range is not followed past the arrays */
 	unsigned n4 = set->n4 < FN_L3_MAX_PREFIXES ? set->n4 : FN_L3_MAX_PREFIXES;
 	unsigned n6 = set->n6 < FN_L3_MAX_PREFIXES ? set->n6 : FN_L3_MAX_PREFIXES;
-	if (len > 0)
-		buf[0] = '\0';
-	if (!set->restricted) {
-		put(&o, "any");
-		return o.at;
-	}
-	if (n4 + n6 == 0) {
-		put(&o, "none");
+	if (!set->restricted || n4 + n6 == 0) {
+		put(&o, set->restricted ? "none" : "any");
 		return o.at;
 	}
 	for (unsigned i = 0; i < n4 + n6; i++) {
-		if (i > 0)
-			put(&o, ",");
-		unsigned plen;
-		if (i < n4) {
-			fmt4(set->v4[i].addr, s, sizeof(s));
-			plen = set->v4[i].len;
-			put(&o, s);
-			if (plen == 32)
-				continue;
-		} else {
-			inet_ntop(AF_INET6, set->v6[i - n4].addr, s, sizeof(s));
-			plen = set->v6[i - n4].len;
-			put(&o, s);
-			if (plen == 128)
-				continue;
-		}
-		snprintf(s, sizeof(s), "/%u", plen);
+		bool v6 = i >= n4;
+		uint32_t a4 = v6 ? 0 : htonl(set->v4[i].addr);
+		unsigned plen = v6 ? set->v6[i - n4].len : set->v4[i].len;
+		inet_ntop(v6 ? AF_INET6 : AF_INET,
+			  v6 ? (const void *)set->v6[i - n4].addr : &a4, s, sizeof(s));
+		put(&o, i > 0 ? "," : "");
 		put(&o, s);
+		if (plen != (v6 ? 128u : 32u)) {
+			snprintf(s, sizeof(s), "/%u", plen);
+			put(&o, s);
+		}
 	}
 	return o.at;
 }

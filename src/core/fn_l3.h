@@ -22,7 +22,8 @@
  *         target, so it passes only for the guest's own addresses.
  *   IPv6  source in the set, or the EUI-64 link-local address of the
  *         vNIC's MAC when the set holds any IPv6 prefix, or :: for
- *         duplicate address detection and MLD (ICMPv6 NS, MLD reports).
+ *         duplicate address detection, MLD and router solicitation
+ *         (ICMPv6 NS, MLD reports, RS: RFC 4861 6.3.7).
  *         Neighbour discovery: a NA's target must be the guest's own (in
  *         the set or its EUI-64 link-local), and so must a NS's target
  *         when its source is :: (DAD: a probe for someone else's address
@@ -33,7 +34,8 @@
  *         or total length past the frame, IPv6 payload length past the
  *         frame or an extension-header chain running out of it, ICMPv6 ND
  *         messages shorter than their fixed part or with options of
- *         length 0 or past the end.
+ *         length 0 or past the end, an RS from :: with a source
+ *         link-layer address option (RFC 4861 6.1.1).
  *  dhcp-server deny (default; dhcp_server false): drops IPv4 UDP from
  *     port 67 or to port 68 and IPv6 UDP from port 547 or to port 546
  *     (only servers and relays send those), whatever `ip` says.
@@ -42,7 +44,13 @@
  *
  * Other ethertypes pass (the MAC check before this one still applies).
  * A non-first IPv4/IPv6 fragment carries no ports: it passes the port
- * guards (its first fragment is the one judged). IPv6 extension headers
+ * guards (its first fragment is the one judged). So a first fragment must
+ * carry what the guards read (RFC 7112): an IPv6 one (fragment offset 0)
+ * whose extension-header chain or UDP/ICMPv6 header runs out of the
+ * datagram is malformed whenever any guard is on, whatever `ip` says; an
+ * IPv4 one (MF, offset 0) whose UDP header is cut, whenever dhcp-server
+ * is deny. An unfragmented datagram cut short passes with `ip` any (no
+ * receiver would take it as DHCP or RA either). IPv6 extension headers
  * walked: hop-by-hop, routing, fragment, destination options, AH; at most
  * FN_L3_MAX_EXT of them, more is malformed.
  */

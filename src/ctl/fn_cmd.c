@@ -11,6 +11,8 @@
  * usage and `help keys` (the README's table) are all driven by them, so a
  * key cannot be parseable but undocumented, or documented but rejected.
  * `help counters` is generated from fn_counters.h's X-macros the same way.
+ * Config lines (`config show`, --state) are written from the same tables
+ * (fn_cmd_vnic_line), each value as fn_value_parse() reads it back.
  *
  * Parsing is pure and total: any word vector (argc 0 included) yields
  * either 0 and a filled struct fn_cmd, or -1 and one line in `err`. The
@@ -329,6 +331,7 @@ enum fn_keyset {
 	FN_KEYSET_VNIC,
 	FN_KEYSET_UPLINK,
 	FN_KEYSET_HELP,         /* help's [TOPIC] [--markdown] */
+	FN_KEYSET_FILE,         /* config save's [FILE] */
 };
 
 struct fn_cmd_def {
@@ -383,6 +386,15 @@ static const struct fn_cmd_def fn_cmds[] = {
 	{ { "help", NULL }, FN_CMD_HELP, FN_NAME_NONE, NULL, FN_KEYSET_HELP, 0,
 	  0, false, "[keys|counters] [--markdown]",
 	  "this help; the keys, or what stats shows (--markdown: as tables)" },
+	{ { "config", "show" }, FN_CMD_CONFIG_SHOW, FN_NAME_NONE, NULL,
+	  FN_KEYSET_NONE, 0, 0, false, "",
+	  "the running configuration, as --config lines (what is not a default)" },
+	{ { "config", "save" }, FN_CMD_CONFIG_SAVE, FN_NAME_NONE, NULL,
+	  FN_KEYSET_FILE, 0, 0, false, "[FILE]",
+	  "fairnicctl: write it to FILE, atomically (default: stdout)" },
+	{ { "config", "reload" }, FN_CMD_CONFIG_RELOAD, FN_NAME_NONE, NULL,
+	  FN_KEYSET_NONE, 0, 0, false, "",
+	  "apply fairnicd's --config file again, as SIGHUP does" },
 };
 
 #define FN_NCMDS (sizeof(fn_cmds) / sizeof(fn_cmds[0]))
@@ -1074,6 +1086,11 @@ fn_cmd_parse(int argc, char *const argv[], struct fn_cmd *cmd, char *err,
 		return fn_keys_parse(&c, argc - i, argv + i, cmd);
 	if (c.def->keyset == FN_KEYSET_HELP)
 		return fn_help_parse(&c, argc - i, argv + i, cmd);
+	if (c.def->keyset == FN_KEYSET_FILE && i < argc) {
+		if (argv[i][0] == '\0')
+			return fn_fail(&c, "empty FILE name");
+		cmd->file = argv[i++];
+	}
 	if (i < argc)
 		return fn_fail(&c, "unexpected argument \"%s\"",
 			       fn_quote(argv[i], q));
@@ -1105,4 +1122,189 @@ fn_cmd_split(char *line, char *argv[], int max)
 		if (*p != '\0')
 			*p++ = '\0';
 	}
+}
+
+/* --------------------------------------------------------- config lines */
+
+_Static_assert(3 + 2 * FN_K_COUNT <= FN_CFG_WORDS_MAX,
+	       "a vnic add line with every key must fit the words of a config line");
+
+bool
+fn_cmd_word_ok(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return false;
+	/* fn_cmd_split()'s separators and comment */
+	for (; *s != '\0'; s++)
+		if (isspace((unsigned char)*s) || *s == '#')
+			return false;
+	return true;
+}
+
+uint32_t
+fn_vnic_given(uint32_t given, uint32_t set)
+{
+	uint32_t reset = 0;
+
+	for (size_t i = 0; i < fn_vnic_nkeys; i++)
+		if (set & FN_BIT(fn_vnic_keys[i].key))
+			reset |= fn_vnic_keys[i].resets;
+	return (given & ~reset) | set;
+}
+
+static uint64_t
+fn_field_u64(const void *f)
+{
+	uint64_t x;
+	memcpy(&x, f, sizeof(x));
+	return x;
+}
+
+/* A number with its unit, or a bare 0 (no limit). */
+static int
+fn_scaled_value(uint64_t x, bool rate, char *buf, size_t len)
+{
+	char v[48];
+	if (x == 0)
+		return snprintf(buf, len, "0");
+	return snprintf(buf, len, "%s", rate ? fn_format_rate(x, v, sizeof(v)) :
+			fn_format_size(x, v, sizeof(v)));
+}
+
+/* The value of key k, in its field at base + k->off, as fn_value_parse()
+ * reads it back. */
+static int
+fn_value_format(const struct fn_key_info *k, const void *base, char *buf,
+		size_t len)
+{
+	const char *f = (const char *)base + k->off;
+	char mac[18];
+	uint32_t u32;
+	uint16_t vlan;
+
+	switch (k->val) {
+	case FN_VAL_MAC:
+		return snprintf(buf, len, "%s", fn_mac_format(fn_field_u64(f), mac));
+	case FN_VAL_RATE_AUTO:
+		if (fn_field_u64(f) == FN_RATE_AUTO)
+			return snprintf(buf, len, "auto");
+		/* fall through */
+	case FN_VAL_RATE:
+		return fn_scaled_value(fn_field_u64(f), true, buf, len);
+	case FN_VAL_SIZE:
+		return fn_scaled_value(fn_field_u64(f), false, buf, len);
+	case FN_VAL_COUNT:
+		return snprintf(buf, len, "%" PRIu64, fn_field_u64(f));
+	case FN_VAL_WEIGHT:
+		memcpy(&u32, f, sizeof(u32));
+		return snprintf(buf, len, "%" PRIu32, u32);
+	case FN_VAL_MODE:
+		memcpy(&u32, f, sizeof(u32));
+		return snprintf(buf, len, "%04" PRIo32, u32);
+	case FN_VAL_VLAN:
+		memcpy(&vlan, f, sizeof(vlan));
+		if (vlan == FN_VLAN_NONE)
+			return snprintf(buf, len, "none");
+		return snprintf(buf, len, "%u", (unsigned)vlan);
+	case FN_VAL_ONOFF:
+		return snprintf(buf, len, "%s", *(const bool *)f ? "on" : "off");
+	case FN_VAL_ALLOW:
+		return snprintf(buf, len, "%s", *(const bool *)f ? "allow" : "deny");
+	case FN_VAL_AQM:
+		return snprintf(buf, len, "%s", fn_cmd_aqm_name(*(const uint8_t *)f));
+	case FN_VAL_IPSET:
+		return (int)fn_ipset_format((const struct fn_ipset *)(const void *)f,
+					    buf, len);
+	case FN_VAL_NAME:
+	case FN_VAL_PATH:
+	case FN_VAL_IFNAME:
+	case FN_VAL_GROUP:
+		return snprintf(buf, len, "%s", f);
+	}
+	return snprintf(buf, len, "?");
+}
+
+int
+fn_cmd_vnic_value(const struct fn_key_info *k, const struct fn_vnic_params *p,
+		  char *buf, size_t len)
+{
+	return fn_value_format(k, p, buf, len);
+}
+
+/* Is entry k the spelling of its key that p uses? Only the backend has
+ * two (vhost-user PATH, tap IFNAME). */
+static bool
+fn_spelling_of(const struct fn_key_info *k, const struct fn_vnic_params *p)
+{
+	if (k->key != FN_K_BACKEND)
+		return true;
+	return k->val == (p->backend == FN_BACKEND_TAP ? FN_VAL_IFNAME : FN_VAL_PATH);
+}
+
+/* "KEY VALUE" of every key of `keys` in *set, after the line so far. */
+static int
+fn_line_keys(struct fn_text *t, const struct fn_key_info *keys, size_t n,
+	     uint32_t set, const void *base, const struct fn_vnic_params *p,
+	     const char **bad)
+{
+	char v[FN_IPSET_STRLEN + FN_PATH_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct fn_key_info *k = &keys[i];
+		if (!(set & FN_BIT(k->key)) || (p != NULL && !fn_spelling_of(k, p)))
+			continue;
+		int r = fn_value_format(k, base, v, sizeof(v));
+		if (r < 0 || (size_t)r >= sizeof(v) || !fn_cmd_word_ok(v)) {
+			if (bad != NULL)
+				*bad = k->name;
+			return -EINVAL;
+		}
+		fn_text_add(t, " %s %s", k->name, v);
+	}
+	return 0;
+}
+
+/* The length of a finished line, or -ENOSPC: it must fit the buffer and
+ * be read back whole (fnd_ctl_run_config's buffer: line, newline, NUL). */
+static int
+fn_line_end(const struct fn_text *t)
+{
+	if (t->n >= t->size || t->n > FN_CFG_LINE_MAX - 2)
+		return -ENOSPC;
+	return (int)t->n;
+}
+
+int
+fn_cmd_vnic_line(const char *name, const struct fn_vnic_params *p, char *buf,
+		 size_t len, const char **bad)
+{
+	const uint32_t must = FN_BIT(FN_K_MAC) | FN_BIT(FN_K_BACKEND);
+	struct fn_text t = { buf, len, 0 };
+
+	if (bad != NULL)
+		*bad = "name";
+	if (buf == NULL || len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	if (!fn_cmd_word_ok(name) || (p->set & must) != must)
+		return -EINVAL;
+	fn_text_add(&t, "vnic add %s", name);
+	int rc = fn_line_keys(&t, fn_vnic_keys, fn_vnic_nkeys, p->set, p, p, bad);
+	return rc ? rc : fn_line_end(&t);
+}
+
+int
+fn_cmd_uplink_line(const char *name, const struct fn_uplink_params *u, char *buf,
+		   size_t len)
+{
+	struct fn_text t = { buf, len, 0 };
+
+	if (buf == NULL || len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	if (!fn_cmd_word_ok(name))
+		return -EINVAL;
+	fn_text_add(&t, "uplink set %s", name);
+	int rc = fn_line_keys(&t, fn_uplink_keys, FN_NUKEYS, u->set, u, NULL, NULL);
+	return rc ? rc : fn_line_end(&t);
 }

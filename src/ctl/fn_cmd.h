@@ -31,6 +31,9 @@ enum fn_cmd_op {
 	FN_CMD_STATS_SHOW,
 	FN_CMD_STATS_RESET,
 	FN_CMD_HELP,
+	FN_CMD_CONFIG_SHOW,
+	FN_CMD_CONFIG_SAVE,
+	FN_CMD_CONFIG_RELOAD,
 };
 
 enum fn_backend {
@@ -294,6 +297,7 @@ struct fn_cmd {
 	struct fn_uplink_params up;    /**< for UPLINK_SET */
 	enum fn_help_topic topic;      /**< for HELP */
 	bool markdown;                 /**< for HELP: --markdown */
+	const char *file;              /**< for CONFIG_SAVE: FILE (a word of argv) or NULL */
 };
 
 /**
@@ -332,6 +336,48 @@ bool fn_cmd_name_valid(const char *s);
 /** Is `s` a group as the `group` key and --vhost-group/--ctl-group take it:
  *  a valid name not starting with '-', or a number? */
 bool fn_cmd_group_valid(const char *s);
+
+/*
+ * Config lines: the running configuration written back in the grammar
+ * (`config show`, fairnicd --state), one line per uplink and per vNIC,
+ * generated from the key tables so that a new key is written too.
+ */
+#define FN_CFG_LINE_MAX  4096   /**< a config line, newline and NUL included */
+#define FN_CFG_WORDS_MAX 64     /**< words of a config line or a request */
+
+/** Can `s` be one word of a config line: not empty, no blank, no '#'? */
+bool fn_cmd_word_ok(const char *s);
+
+/**
+ * The keys given to a vNIC after a command that gave `set`: those given
+ * before, less those the new keys RESET (FN_VNIC_KEYS: a new rate without
+ * its burst makes the burst derived again), plus `set`.
+ */
+uint32_t fn_vnic_given(uint32_t given, uint32_t set);
+
+/**
+ * The value of vNIC key `k` (an entry of fn_vnic_keys[]) in `p`, as the
+ * parser reads it back ("10Mbit", "64Kb", "on", "none"...).
+ * @return its length, like snprintf.
+ */
+int fn_cmd_vnic_value(const struct fn_key_info *k, const struct fn_vnic_params *p,
+		      char *buf, size_t len);
+
+/**
+ * "vnic add NAME mac MAC vhost-user PATH [KEY VALUE]..." (or "tap IFNAME"
+ * as p->backend says): every key in p->set, which must hold mac and the
+ * backend, in FN_VNIC_KEYS order; no newline.
+ * @return its length; -EINVAL, *bad naming the key, when a value cannot be
+ *         one word of a config line (fn_cmd_word_ok); -ENOSPC when it does
+ *         not fit `len` or a FN_CFG_LINE_MAX line.
+ */
+int fn_cmd_vnic_line(const char *name, const struct fn_vnic_params *p, char *buf,
+		     size_t len, const char **bad);
+
+/** "uplink set NAME [KEY VALUE]...": the keys in u->set (none: just the
+ *  name). @return as fn_cmd_vnic_line (no -EINVAL). */
+int fn_cmd_uplink_line(const char *name, const struct fn_uplink_params *u, char *buf,
+		       size_t len);
 
 /* Largest values the unit parsers accept; anything above is "too large". */
 #define FN_RATE_MAX   UINT64_C(10000000000000)  /**< 10 Tbit/s */

@@ -9,7 +9,11 @@
  *    rounds: every uplink, then every vNIC with a live backend;
  *  - the control thread (the EAL main lcore, fnd_ctl.c) serves the control
  *    socket and applies commands;
- *  - DPDK's vhost thread calls our new/destroy_device callbacks.
+ *  - DPDK's vhost thread calls our new/destroy_device callbacks;
+ *  - fnd_state.c's SIGHUP thread only asks the control socket for
+ *    `config reload` (the control thread does the work);
+ *  - libmicrohttpd's thread (--metrics, fnd_metrics.c) and DPDK's telemetry
+ *    threads (fnd_telemetry.c) only read, through fnd_ctl_read().
  *
  * The narrow interface between control and data plane is one fair
  * (ticket) lock, `round`: the worker holds it for one polling round at a
@@ -139,5 +143,34 @@ uint64_t fnd_now_ms(void);
 int fnd_ctl_run_config(const char *file);
 /* Every uplink's tx-rate to its link speed unless set by `uplink set`. */
 void fnd_ctl_uplink_defaults(void);
+/* The running configuration as config lines, what `config show` returns
+ * (malloc'd), or NULL and one line in err. */
+char *fnd_ctl_config(char *err, size_t len);
+
+/* fnd_state.c: --state FILE, and --config applied again (SIGHUP, `config
+ * reload`). Control thread only; docs/STATE.md. */
+void fnd_state_init(const char *state, const char *config);
+int fnd_state_start(void);              /* at start: the state, else --config */
+bool fnd_state_enabled(void);           /* --state given */
+void fnd_state_changed(void);           /* after a change: write the state */
+struct json_t *fnd_state_reload(void);  /* the reply of `config reload` */
+int fnd_state_hup_start(void);          /* SIGHUP -> `config reload` */
+/* For readers on other threads (fnd_metrics.c, fnd_telemetry.c): the
+ * replies of `stats`, `vnic show` and `uplink show` (FND_READ_*) at one
+ * instant, read as those commands read (see fnd_ctl.c). Caller frees. */
+#define FND_READ_STATS   1u
+#define FND_READ_VNICS   2u
+#define FND_READ_UPLINKS 4u
+struct json_t *fnd_ctl_read(unsigned int what, const char *vnic);
+/* Before shut-down frees what readers read: they are refused from then on. */
+void fnd_ctl_read_stop(void);
+
+/* fnd_metrics.c: --metrics ADDR:PORT, Prometheus text on GET /metrics. */
+int fnd_metrics_check(const char *addr);        /* -1, said on stderr, if bad */
+int fnd_metrics_start(const char *addr);        /* NULL: off */
+void fnd_metrics_stop(void);
+
+/* fnd_telemetry.c: /fairnic/... commands on DPDK's telemetry socket. */
+void fnd_telemetry_init(void);
 
 #endif /* FND_H */

@@ -34,8 +34,21 @@
  * seen or its counters were reset). So polling `stats` every second gives
  * the rate over the last 1-2 s; rarer reads give the mean since the
  * previous read.
+ *
+ * Threads: commands run on the control thread; fnd_ctl_read() serves the
+ * readers on other threads (fnd_metrics.c, fnd_telemetry.c). ctl_lock
+ * serialises the two, so a reader sees no command half done and the
+ * rate snapshots have one writer at a time. The data plane never takes it.
+ *
+ * The running configuration, as config lines (`config show`, also what
+ * fairnicctl config save and --state write): generated from FN_VNIC_KEYS,
+ * with the keys each vNIC was given (given[]) that are not at their
+ * default. After a change, and for `config reload`, fnd_ctl_exec() calls
+ * fnd_state.c once ctl_lock is released: both run commands or read the
+ * configuration, which take the lock.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -207,17 +220,28 @@ conf_validate(const char *cmd, const char *name, int32_t self,
 	return NULL;
 }
 
+/* The keys given to each vNIC (fn_vnic_given), for its config line. */
+static uint32_t given[FND_MAX_VNICS];
+
+/* The configuration of a vNIC given no key: where vnic add starts. */
+static struct fn_vnic_conf
+conf_base(void)
+{
+	struct fn_coalesce_conf coal;
+	fn_coalesce_conf_default(&coal);
+	return (struct fn_vnic_conf){ .uplink = fnd.n_uplinks ? 0 : FN_UPLINK_NONE,
+				      .vlan = FN_VLAN_NONE, .local = true,
+				      .rx_coalesce_usecs = coal.usecs,
+				      .rx_coalesce_frames = coal.frames,
+				      .rx_coalesce_adaptive = coal.adaptive };
+}
+
 static json_t *
 vnic_add(const struct fn_cmd *cmd)
 {
 	const struct fn_vnic_params *p = &cmd->p;
 	const struct fnd_backend_ops *ops = fnd_backend_of(p->backend);
-	struct fn_coalesce_conf coal;
-	fn_coalesce_conf_default(&coal);
-	struct fn_vnic_conf c = { .uplink = fnd.n_uplinks ? 0 : FN_UPLINK_NONE,
-				  .vlan = FN_VLAN_NONE, .local = true,
-				  .rx_coalesce_usecs = coal.usecs, .rx_coalesce_frames = coal.frames,
-				  .rx_coalesce_adaptive = coal.adaptive };
+	struct fn_vnic_conf c = conf_base();
 	char err[256];
 	json_t *bad;
 	uint32_t id;
@@ -249,6 +273,10 @@ vnic_add(const struct fn_cmd *cmd)
 		if (group[0] && fnd_group_lookup(group, &gid, err, sizeof(err)) != 0)
 			return reply_error("vnic add %s: %s", cmd->name, err);
 	}
+	/* --state writes it back as one word of a config line */
+	if (fnd_state_enabled() && !fn_cmd_word_ok(path))
+		return reply_error("vnic add %s: %s \"%s\" cannot be saved in the --state "
+				   "file (it holds a blank or '#')", cmd->name, ops->name, path);
 	int32_t user = fnd_vport_find(p->backend, path);
 	if (user >= 0)
 		return reply_error("vnic add: %s is already used by vnic %s",
@@ -286,6 +314,7 @@ vnic_add(const struct fn_cmd *cmd)
 	rte_ticketlock_unlock(&fnd.round);
 	if (rc)
 		return reply_error("vnic add %s: %s", cmd->name, err);
+	given[id] = p->set;
 	return reply_ok(NULL);
 }
 
@@ -337,6 +366,7 @@ vnic_set(const struct fn_cmd *cmd)
 	/* Moved: the switches upstream must learn where it is now. */
 	if (c.uplink != old.uplink || c.vlan != old.vlan || c.mac != old.mac)
 		fnd_announce_start((uint32_t)id, fnd_now_ms());
+	given[id] = fn_vnic_given(given[id], cmd->p.set);
 	return reply_ok(NULL);
 }
 
@@ -831,8 +861,251 @@ stats_reset(const struct fn_cmd *cmd)
 	return reply_ok(NULL);
 }
 
+/* ---- the running configuration as config lines (config show, --state) -- */
+
+/*
+ * A vNIC's line: its mac and backend, then every key it was given (given[],
+ * less those a later key RESETS) whose value is not the default. A key's
+ * default is found by putting it back to conf_base()'s value and resolving
+ * the configuration again, so a burst or rx-queue derived from its rate is
+ * not written (a rate changed in the file still derives it), nor is a key
+ * given its default value. Uplinks: the capacities that are not defaults.
+ */
+#define PARAM_CONF(f)   p->f = c->f;
+#define PARAM_LIMIT(f)  p->f = c->f;
+#define PARAM_UPLINK(f) snprintf(p->f, sizeof(p->f), "%s", uplink_name(c->f));
+#define PARAM_PORT(f)   /* below, from the vport */
+#define DFLT_CONF(f)    d.f = base->f;
+#define DFLT_LIMIT(f)   d.f = base->f;
+#define DFLT_UPLINK(f)  d.f = base->f;
+#define DFLT_PORT(f)    /* below, the daemon's options */
+
+/* A vNIC's keys as the grammar holds them (p->set empty). */
+static void
+conf_params(const struct fn_vnic_conf *c, const struct fnd_vport *vp,
+	    struct fn_vnic_params *p)
+{
+	memset(p, 0, sizeof(*p));
+#define FN_X(kw, KEY, VAL, f, META, HOME, RESETS, ZERO, HELP) PARAM_##HOME(f)
+	FN_VNIC_KEYS(FN_X)
+#undef FN_X
+	p->backend = vp->type;
+	snprintf(p->path, sizeof(p->path), "%s", vp->path);
+	p->mode = vp->mode;
+	snprintf(p->group, sizeof(p->group), "%s", vp->group);
+}
+
+/* The keys of vNIC id as they would be had `key` never been given. */
+static void
+key_default(uint32_t id, enum fn_vnic_key key, const struct fn_vnic_conf *base,
+	    struct fn_vnic_params *p)
+{
+	struct fn_vnic_conf d = fnd.sw->vnics[id].conf;
+
+#define FN_X(kw, KEY, VAL, f, META, HOME, RESETS, ZERO, HELP) \
+	if (key == FN_K_##KEY) { DFLT_##HOME(f) }
+	FN_VNIC_KEYS(FN_X)
+#undef FN_X
+	(void)fn_switch_conf_check(fnd.sw, &d);     /* derives what it derives */
+	conf_params(&d, &fnd.vports[id], p);
+	if (key == FN_K_MODE)
+		p->mode = fnd.vhost_mode;
+	if (key == FN_K_GROUP)
+		snprintf(p->group, sizeof(p->group), "%s", fnd.vhost_group);
+}
+
+/* The line of vNIC id into buf. @return its length, or -1 and err. */
+static int
+vnic_line(uint32_t id, char *buf, size_t len, char *err, size_t errlen)
+{
+	const struct fnd_vport *vp = &fnd.vports[id];
+	const struct fn_vnic_conf base = conf_base();
+	struct fn_vnic_params cur, def;
+	char a[FN_IPSET_STRLEN + FN_PATH_MAX], b[sizeof(a)];
+	const char *bad = "?";
+
+	conf_params(&fnd.sw->vnics[id].conf, vp, &cur);
+	cur.set = FN_KB(MAC) | FN_KB(BACKEND);
+	for (size_t i = 0; i < fn_vnic_nkeys; i++) {
+		const struct fn_key_info *k = &fn_vnic_keys[i];
+		if (!(given[id] & ~cur.set & (UINT32_C(1) << k->key)))
+			continue;
+		key_default(id, k->key, &base, &def);
+		fn_cmd_vnic_value(k, &cur, a, sizeof(a));
+		fn_cmd_vnic_value(k, &def, b, sizeof(b));
+		if (strcmp(a, b) != 0)
+			cur.set |= UINT32_C(1) << k->key;
+	}
+	int n = fn_cmd_vnic_line(vp->name, &cur, buf, len, &bad);
+	if (n == -EINVAL)
+		snprintf(err, errlen, "vnic %s: its %s cannot be one word of a config "
+			 "line (it holds a blank or '#')", vp->name, bad);
+	else if (n < 0)
+		snprintf(err, errlen, "vnic %s: its line is longer than %d bytes",
+			 vp->name, FN_CFG_LINE_MAX - 2);
+	return n < 0 ? -1 : n;
+}
+
+/* The line of uplink u, or 0 when its capacities are the defaults. */
+static int
+uplink_line(uint16_t u, char *buf, size_t len)
+{
+	struct fn_uplink_params p = { .rx_rate = fnd.sw->rx_cap[u],
+				      .tx_rate = fnd.sw->tx_cap[u] };
+
+	if (p.rx_rate != 0)
+		p.set |= UINT32_C(1) << FN_UK_RX_RATE;
+	if (tx_user[u])
+		p.set |= UINT32_C(1) << FN_UK_TX_RATE;
+	return p.set ? fn_cmd_uplink_line(fnd.uplinks[u].name, &p, buf, len) : 0;
+}
+
+/* The running configuration: uplinks, then vNICs in table order (the
+ * order `vnic show` lists them, and a fresh daemon adds them back in).
+ * @return malloc'd text, or NULL and one line in err. */
+static char *
+config_text(char *err, size_t errlen)
+{
+	char *text = NULL, line[FN_CFG_LINE_MAX];
+	size_t size;
+	int n = 0;
+	FILE *f = open_memstream(&text, &size);
+
+	snprintf(err, errlen, "out of memory");
+	if (f == NULL)
+		return NULL;
+	for (uint16_t u = 0; u < fnd.n_uplinks && n >= 0; u++)
+		if ((n = uplink_line(u, line, sizeof(line))) > 0)
+			fprintf(f, "%s\n", line);
+	for (uint32_t i = 0; i < fnd.sw->max_vnics && n >= 0; i++)
+		if (fnd.vports[i].in_use && (n = vnic_line(i, line, sizeof(line), err, errlen)) > 0)
+			fprintf(f, "%s\n", line);
+	if (fclose(f) != 0 || n < 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static json_t *
+config_show(void)
+{
+	char err[256];
+	char *text = config_text(err, sizeof(err));
+
+	if (text == NULL)
+		return reply_error("config show: %s", err);
+	json_t *data = json_pack("{s:s}", "config", text);
+	free(text);
+	if (data == NULL)
+		return reply_error("config show: not valid UTF-8");
+	return reply_ok(data);
+}
+
+/* What fnd_ctl_exec() does once ctl_lock is released: write the --state
+ * file (after a change), or reload --config (which runs commands). */
+static enum { AFTER_NOTHING, AFTER_SAVE, AFTER_RELOAD } after;
+
+/* Reply r of a command that changes the configuration. */
+static json_t *
+changed(json_t *r)
+{
+	if (json_is_true(json_object_get(r, "ok")))
+		after = AFTER_SAVE;
+	return r;
+}
+
+static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool readers_stopped;            /* fnd_ctl_read_stop() was called */
+
+static json_t *ctl_exec(int argc, char *const argv[]);
+
 json_t *
 fnd_ctl_exec(int argc, char *const argv[])
+{
+	pthread_mutex_lock(&ctl_lock);
+	json_t *r = ctl_exec(argc, argv);
+	int a = after;
+	after = AFTER_NOTHING;
+	pthread_mutex_unlock(&ctl_lock);
+	/* Outside ctl_lock: these read the configuration or run commands. */
+	if (a == AFTER_RELOAD)
+		return fnd_state_reload();
+	if (a == AFTER_SAVE)
+		fnd_state_changed();
+	return r;
+}
+
+/* Move the "data" of reply `r` into `out` as `key`; false (and `r` left
+ * for the caller to return) when it is an error. */
+static bool
+read_take(json_t *out, const char *key, json_t *r)
+{
+	if (!json_is_true(json_object_get(r, "ok")))
+		return false;
+	json_object_set(out, key, json_object_get(r, "data"));
+	json_decref(r);
+	return true;
+}
+
+/*
+ * The replies of `stats [VNIC]`, `vnic show [VNIC]` and `uplink show`
+ * (those asked for by `what`), made at one instant by the functions the
+ * commands use, so read exactly as `stats` reads: counters and gauges
+ * without the round lock, the data plane never waits. Unlike a command,
+ * it applies no link-speed default: a reader changes nothing.
+ * @return {"ok": true, "data": {"stats": .., "vnics": .., "uplinks": ..}}
+ * or an error reply (no such vNIC; fairnicd stopping). Caller frees.
+ */
+json_t *
+fnd_ctl_read(unsigned int what, const char *vnic)
+{
+	static struct fn_cmd cmd;       /* large; used under ctl_lock only */
+	json_t *data = json_object(), *bad = NULL, *r;
+
+	pthread_mutex_lock(&ctl_lock);
+	if (readers_stopped) {
+		bad = reply_error("fairnicd is stopping");
+		goto out;
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	snprintf(cmd.name, sizeof(cmd.name), "%s", vnic ? vnic : "");
+	if ((what & FND_READ_STATS) && !read_take(data, "stats", r = stats_show(&cmd)))
+		bad = r;
+	else if ((what & FND_READ_VNICS) && !read_take(data, "vnics", r = vnic_show(&cmd)))
+		bad = r;
+	else if ((what & FND_READ_UPLINKS) && !read_take(data, "uplinks", r = uplink_show()))
+		bad = r;
+out:
+	pthread_mutex_unlock(&ctl_lock);
+	if (bad != NULL) {
+		json_decref(data);
+		return bad;
+	}
+	return reply_ok(data);
+}
+
+/* From here on fnd_ctl_read() refuses: what it reads is being freed. It
+ * returns once no reader is inside. */
+void
+fnd_ctl_read_stop(void)
+{
+	pthread_mutex_lock(&ctl_lock);
+	readers_stopped = true;
+	pthread_mutex_unlock(&ctl_lock);
+}
+
+char *
+fnd_ctl_config(char *err, size_t len)
+{
+	pthread_mutex_lock(&ctl_lock);
+	char *text = config_text(err, len);
+	pthread_mutex_unlock(&ctl_lock);
+	return text;
+}
+
+static json_t *
+ctl_exec(int argc, char *const argv[])
 {
 	struct fn_cmd cmd;
 	char err[256];
@@ -842,16 +1115,22 @@ fnd_ctl_exec(int argc, char *const argv[])
 	/* tx-rate auto follows the link: before anything reads or checks it. */
 	fnd_ctl_uplink_defaults();
 	switch (cmd.op) {
-	case FN_CMD_VNIC_ADD:    return vnic_add(&cmd);
-	case FN_CMD_VNIC_SET:    return vnic_set(&cmd);
-	case FN_CMD_VNIC_DEL:    return vnic_del(&cmd);
+	case FN_CMD_VNIC_ADD:    return changed(vnic_add(&cmd));
+	case FN_CMD_VNIC_SET:    return changed(vnic_set(&cmd));
+	case FN_CMD_VNIC_DEL:    return changed(vnic_del(&cmd));
 	case FN_CMD_VNIC_SHOW:   return vnic_show(&cmd);
-	case FN_CMD_UPLINK_SET:  return uplink_set(&cmd);
+	case FN_CMD_UPLINK_SET:  return changed(uplink_set(&cmd));
 	case FN_CMD_UPLINK_SHOW: return uplink_show();
 	case FN_CMD_STATS_SHOW:  return stats_show(&cmd);
 	case FN_CMD_STATS_RESET: return stats_reset(&cmd);
 	case FN_CMD_HELP:
 		return reply_ok(json_string(fn_cmd_help(cmd.topic, cmd.markdown)));
+	case FN_CMD_CONFIG_SHOW: return config_show();
+	case FN_CMD_CONFIG_SAVE:
+		return reply_error("config save: fairnicctl writes the file (from config show)");
+	case FN_CMD_CONFIG_RELOAD:
+		after = AFTER_RELOAD;   /* fnd_ctl_exec() replies */
+		return NULL;
 	}
 	return reply_error("unsupported command");
 }
@@ -860,7 +1139,7 @@ int
 fnd_ctl_run_config(const char *file)
 {
 	FILE *f = fopen(file, "r");
-	char line[4096];
+	char line[FN_CFG_LINE_MAX];
 	int lineno = 0;
 
 	if (f == NULL) {
@@ -868,13 +1147,16 @@ fnd_ctl_run_config(const char *file)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
-		char *argv[64];
+		char *argv[FN_CFG_WORDS_MAX];
 		lineno++;
-		int argc = fn_cmd_split(line, argv, 64);
+		/* never a line cut in two, read as two commands */
+		bool whole = strchr(line, '\n') != NULL || feof(f);
+		int argc = whole ? fn_cmd_split(line, argv, FN_CFG_WORDS_MAX) : -1;
 		if (argc == 0)
 			continue;
-		json_t *r = argc < 0 ? reply_error("too many words")
-				     : fnd_ctl_exec(argc, argv);
+		json_t *r = !whole ? reply_error("line longer than %d bytes", FN_CFG_LINE_MAX - 2)
+			    : argc < 0 ? reply_error("too many words")
+			    : fnd_ctl_exec(argc, argv);
 		if (!json_is_true(json_object_get(r, "ok"))) {
 			fprintf(stderr, "fairnicd: %s:%d: %s\n", file, lineno,
 				json_string_value(json_object_get(r, "error")));

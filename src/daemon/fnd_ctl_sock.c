@@ -90,7 +90,7 @@ listen_on(const char *path)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	/* The process umask is 0177 (fnd_main.c): created 0600 at most. */
+	/* The process umask is 0077 (fnd_main.c): created owner-only. */
 	if (bind(fd, (struct sockaddr *)&tmp, sizeof(tmp)) != 0 || listen(fd, 64) != 0) {
 		fprintf(stderr, "fairnicd: cannot listen on %s: %s\n", path, strerror(errno));
 		close(fd);

@@ -40,7 +40,11 @@ static const char usage[] =
 "                        net_af_xdp0,iface=eth0  net_af_packet0,iface=eth0\n"
 "                        net_tap0,iface=fn0  net_memif0,...  net_null0\n"
 "                        net_vhost0,iface=/run/up.sock (repeatable, max 16)\n"
-"  --config FILE         commands to run at start (fairnicctl grammar)\n"
+"  --config FILE         commands to run at start (fairnicctl grammar);\n"
+"                        SIGHUP applies it again (docs/STATE.md)\n"
+"  --state FILE          keep the running configuration in FILE, rewritten at\n"
+"                        every change; loaded at start instead of --config\n"
+"                        when it exists\n"
 "  --max-vnics N         vNIC table size (default 4096, max 8192)\n"
 "  --mbufs N             packet buffers in the pool (default 65535)\n"
 "  --poll-mode MODE      adaptive (default): the data plane sleeps when idle,\n"
@@ -48,6 +52,8 @@ static const char usage[] =
 "                        control socket; busy: it always polls\n"
 "  --idle-sleep-max USEC longest timed sleep when a port cannot wake the data\n"
 "                        plane (default 500, 1..100000)\n"
+"  --metrics ADDR:PORT   serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+"                        (off by default; e.g. 127.0.0.1:9469 or [::1]:9469)\n"
 "  --lcores LIST         EAL lcore map; the first worker lcore runs the data plane\n"
 "  -h, --help            this text\n"
 "Every other option goes to the EAL (e.g. --in-memory, --file-prefix, --no-huge -m 512).\n";
@@ -60,10 +66,12 @@ struct opts {
 	uint32_t ctl_max_clients;
 	uint32_t ctl_idle_s;
 	const char *config;
+	const char *state;              /* --state FILE, NULL: none */
 	uint32_t max_vnics;
 	uint32_t mbufs;
 	uint32_t idle_sleep_max_us;
 	bool busy_poll;
+	const char *metrics;            /* --metrics ADDR:PORT, NULL: off */
 	int n_uplinks;
 	char *uplink[FND_MAX_UPLINKS];
 };
@@ -98,11 +106,12 @@ parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv
 		}
 		int ours = !strcmp(a, "--ctl") || !strcmp(a, "--uplink") ||
 			   !strcmp(a, "--config") || !strcmp(a, "--max-vnics") ||
+			   !strcmp(a, "--state") ||
 			   !strcmp(a, "--mbufs") || !strcmp(a, "--ctl-group") ||
 			   !strcmp(a, "--vhost-group") || !strcmp(a, "--vhost-mode") ||
 			   !strcmp(a, "--ctl-max-clients") ||
 			   !strcmp(a, "--ctl-idle-timeout") || !strcmp(a, "--poll-mode") ||
-			   !strcmp(a, "--idle-sleep-max");
+			   !strcmp(a, "--idle-sleep-max") || !strcmp(a, "--metrics");
 		if (!ours) {
 			eal_argv[n++] = argv[i];
 			continue;
@@ -131,12 +140,18 @@ parse_opts(int argc, char **argv, struct opts *o, int *eal_argc, char **eal_argv
 				return -1;
 		} else if (!strcmp(a, "--config")) {
 			o->config = val;
+		} else if (!strcmp(a, "--state")) {
+			o->state = val;
 		} else if (!strcmp(a, "--poll-mode")) {
 			if (strcmp(val, "busy") && strcmp(val, "adaptive")) {
 				fprintf(stderr, "fairnicd: --poll-mode: bad mode \"%s\" (busy or adaptive)\n", val);
 				return -1;
 			}
 			o->busy_poll = !strcmp(val, "busy");
+		} else if (!strcmp(a, "--metrics")) {
+			if (fnd_metrics_check(val) != 0)
+				return -1;
+			o->metrics = val;
 		} else if (!strcmp(a, "--idle-sleep-max")) {
 			if (parse_u32(a, val, 1, 100000, &o->idle_sleep_max_us) != 0)
 				return -1;
@@ -242,9 +257,11 @@ main(int argc, char **argv)
 		free(eal_argv);
 		return 1;
 	}
-	/* Sockets are created at most 0600 and then given the mode asked
-	 * for, whatever umask we were started with (fnd_sock.h). */
-	umask(0177);
+	/* Sockets are created owner-only and then given the mode asked for,
+	 * whatever umask we were started with (fnd_sock.h). 0077, not 0177:
+	 * directories (DPDK's runtime directory) must keep their x bit, or
+	 * root without CAP_DAC_OVERRIDE (the systemd unit) cannot enter them. */
+	umask(0077);
 	fnd.vhost_mode = o.vhost_mode;
 	snprintf(fnd.vhost_group, sizeof(fnd.vhost_group), "%s", o.vhost_group ? o.vhost_group : "");
 	snprintf(fnd.ctl_group, sizeof(fnd.ctl_group), "%s", o.ctl_group ? o.ctl_group : "");
@@ -273,6 +290,7 @@ run(const struct opts *o, int eal_argc, char **eal_argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);        /* fnd_state.c's thread takes it */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* One socket per vhost-user vNIC: raise the descriptor limit. */
@@ -320,15 +338,22 @@ run(const struct opts *o, int eal_argc, char **eal_argv)
 	if (setup_uplinks(o) != 0)
 		goto out;
 	fnd_ctl_uplink_defaults();      /* before --config: its guarantees need them */
-	if (o->config != NULL && fnd_ctl_run_config(o->config) != 0)
+	fnd_state_init(o->state, o->config);
+	if (fnd_state_start() != 0)     /* --state if it exists, else --config */
+		goto out;
+	fnd_telemetry_init();
+	if (fnd_metrics_start(o->metrics) != 0)
 		goto out;
 	rte_eal_remote_launch(fnd_dp_worker, NULL, fnd.worker_lcore);
 	fprintf(stderr, "fairnicd: data plane on lcore %u, %u uplink(s), table of %u vNICs\n",
 		fnd.worker_lcore, fnd.n_uplinks, o->max_vnics);
+	fnd_state_hup_start();
 	rc = fnd_ctl_serve(o->ctl) == 0 ? 0 : 1;
 	fnd.quit = true;
 	rte_eal_wait_lcore(fnd.worker_lcore);
 out:
+	fnd_metrics_stop();             /* readers first: what they read goes next */
+	fnd_ctl_read_stop();
 	shutdown_all();
 free:
 	rte_mempool_free(fnd.pool);

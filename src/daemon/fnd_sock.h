@@ -10,8 +10,8 @@
  *    file of another type, or a path we cannot probe is refused with one
  *    line naming the path and why. fairnicd therefore never unlinks a
  *    socket someone is listening on (another daemon's, or its own).
- *  - Permissions are explicit: sockets are created under umask 0177 (so
- *    never wider than 0600 in between) and then set to the mode and group
+ *  - Permissions are explicit: sockets are created under umask 0077 (so
+ *    never open to others in between) and then set to the mode and group
  *    asked for, whatever the daemon's umask.
  *  - One daemon per control path: an exclusive flock() on "<ctl>.lock",
  *    taken before any socket is touched; the lock file holds the owner's

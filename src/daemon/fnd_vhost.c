@@ -140,7 +140,7 @@ vhost_add(uint32_t id, struct fnd_vport *vp, gid_t gid, char *err, size_t len)
 			 path, VHOST_FDSET_SIZE);
 		return -1;
 	}
-	/* Created under umask 0177 (fnd_main.c): now the mode asked for. */
+	/* Created under umask 0077 (fnd_main.c): now the mode asked for. */
 	if (fnd_sock_perm(path, vp->mode, gid, err, len) != 0) {
 		rte_vhost_driver_unregister(path);
 		unlink(path);

@@ -575,6 +575,7 @@ test_usage_lists_everything(void **state UNUSED)
 		"uplink set NAME [rx-rate RATE] [tx-rate RATE|auto]",
 		"stats [NAME]", "stats show", "stats reset [NAME]",
 		"help [keys|counters] [--markdown]",
+		"config show", "config save [FILE]", "config reload",
 	};
 	const char *u = fn_cmd_usage();
 	char pat[64];
