@@ -150,7 +150,12 @@ install: $(B)/fairnicd $(B)/fairnicctl $(MAN_PAGES)
 	$(INSTALL) -m 0755 $(B)/fairnicd $(DESTDIR)$(SBINDIR)/fairnicd
 	$(INSTALL) -m 0755 $(B)/fairnicctl $(DESTDIR)$(BINDIR)/fairnicctl
 	$(INSTALL) -m 0755 dist/fairnic-hugepages $(DESTDIR)$(LIBEXECDIR)/fairnic/fairnic-hugepages
+	$(INSTALL) -m 0755 tools/fairnic-libvirt $(DESTDIR)$(SBINDIR)/fairnic-libvirt
 	@mkdir -p $(B)/dist
+	# the libvirt hook, to link as /etc/libvirt/hooks/qemu (docs/LIBVIRT.md)
+	sed -e 's|/usr/local/sbin/fairnic-libvirt|$(SBINDIR)/fairnic-libvirt|' \
+		dist/libvirt-hook-qemu > $(B)/dist/libvirt-hook-qemu
+	$(INSTALL) -m 0755 $(B)/dist/libvirt-hook-qemu $(DESTDIR)$(LIBEXECDIR)/fairnic/libvirt-hook-qemu
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		-e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' dist/fairnic.service.in > $(B)/dist/fairnic.service
 	$(INSTALL) -m 0644 $(B)/dist/fairnic.service $(DESTDIR)$(SYSTEMDUNITDIR)/fairnic.service
@@ -169,6 +174,7 @@ install: $(B)/fairnicd $(B)/fairnicctl $(MAN_PAGES)
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/fairnicd $(DESTDIR)$(BINDIR)/fairnicctl \
 		$(DESTDIR)$(LIBEXECDIR)/fairnic/fairnic-hugepages \
+		$(DESTDIR)$(SBINDIR)/fairnic-libvirt $(DESTDIR)$(LIBEXECDIR)/fairnic/libvirt-hook-qemu \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/fairnic.service \
 		$(DESTDIR)$(MANDIR)/man8/fairnicd.8 $(DESTDIR)$(MANDIR)/man8/fairnicctl.8 \
 		$(DESTDIR)$(BASHCOMPDIR)/fairnicctl

@@ -27,6 +27,8 @@ EXPECTED = {
     "usr/sbin/fairnicd": 0o755,
     "usr/bin/fairnicctl": 0o755,
     "usr/libexec/fairnic/fairnic-hugepages": 0o755,
+    "usr/sbin/fairnic-libvirt": 0o755,
+    "usr/libexec/fairnic/libvirt-hook-qemu": 0o755,
     "lib/systemd/system/fairnic.service": 0o644,
     "etc/fairnic/fairnic.conf": 0o644,
     "etc/default/fairnic": 0o644,
@@ -90,6 +92,8 @@ def test_install_puts_every_file_in_place(dest):
             assert a.read() == b.read(), rel
     assert run([str(dest / "usr/sbin/fairnicd"), "--help"]).stdout.startswith("usage: fairnicd")
     assert "Commands:" in run([str(dest / "usr/bin/fairnicctl"), "help"]).stdout
+    # the libvirt hook runs the installed tool
+    assert 'FAIRNIC_LIBVIRT:=/usr/sbin/fairnic-libvirt}' in (dest / "usr/libexec/fairnic/libvirt-hook-qemu").read_text()
     unit = (dest / UNIT).read_text()
     assert not re.search(r"@[A-Z]+@", unit), "a @VARIABLE@ left in the unit"
     assert "ExecStart=/usr/sbin/fairnicd " in unit
