@@ -154,7 +154,6 @@ int fnd_state_start(void);              /* at start: the state, else --config */
 bool fnd_state_enabled(void);           /* --state given */
 void fnd_state_changed(void);           /* after a change: write the state */
 struct json_t *fnd_state_reload(void);  /* the reply of `config reload` */
-int fnd_state_hup_start(void);          /* SIGHUP -> `config reload` */
 /* For readers on other threads (fnd_metrics.c, fnd_telemetry.c): the
  * replies of `stats`, `vnic show` and `uplink show` (FND_READ_*) at one
  * instant, read as those commands read (see fnd_ctl.c). Caller frees. */

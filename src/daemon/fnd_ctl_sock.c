@@ -249,6 +249,21 @@ client_add(int lfd)
 	close(fd);
 }
 
+/* SIGHUP: `config reload`, here on the control thread like any command
+ * (it logs what it changed and each line that failed). */
+static void
+signal_reload(void)
+{
+	static const char req[] = "[\"config\",\"reload\"]";
+	bool fatal = false;
+	fprintf(stderr, "fairnicd: SIGHUP: reloading --config\n");
+	json_t *r = fnd_ctl_request(req, sizeof(req) - 1, &fatal);
+	json_t *err = json_object_get(r, "error");
+	if (json_is_string(err))
+		fprintf(stderr, "fairnicd: SIGHUP: %s\n", json_string_value(err));
+	json_decref(r);
+}
+
 int
 fnd_ctl_serve(const char *path)
 {
@@ -256,6 +271,7 @@ fnd_ctl_serve(const char *path)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);        /* reload --config (systemctl reload) */
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	clients = calloc(fnd.ctl_max_clients, sizeof(*clients));
 	struct pollfd *pfd = calloc(fnd.ctl_max_clients + 2, sizeof(*pfd));
@@ -305,8 +321,13 @@ fnd_ctl_serve(const char *path)
 		}
 		if (pfd[0].revents) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) > 0)
-				fprintf(stderr, "fairnicd: signal %u, shutting down\n", si.ssi_signo);
+			if (read(sfd, &si, sizeof(si)) <= 0)
+				continue;
+			if (si.ssi_signo == SIGHUP) {
+				signal_reload();
+				continue;
+			}
+			fprintf(stderr, "fairnicd: signal %u, shutting down\n", si.ssi_signo);
 			fnd.quit = true;
 		}
 		for (nfds_t k = 2; k < n; k++) {

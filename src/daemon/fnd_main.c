@@ -290,7 +290,7 @@ run(const struct opts *o, int eal_argc, char **eal_argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);        /* fnd_state.c's thread takes it */
+	sigaddset(&set, SIGHUP);        /* config reload (fnd_ctl_sock.c) */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* One socket per vhost-user vNIC: raise the descriptor limit. */
@@ -347,7 +347,6 @@ run(const struct opts *o, int eal_argc, char **eal_argv)
 	rte_eal_remote_launch(fnd_dp_worker, NULL, fnd.worker_lcore);
 	fprintf(stderr, "fairnicd: data plane on lcore %u, %u uplink(s), table of %u vNICs\n",
 		fnd.worker_lcore, fnd.n_uplinks, o->max_vnics);
-	fnd_state_hup_start();
 	rc = fnd_ctl_serve(o->ctl) == 0 ? 0 : 1;
 	fnd.quit = true;
 	rte_eal_wait_lcore(fnd.worker_lcore);

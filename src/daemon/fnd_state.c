@@ -26,24 +26,20 @@
  * name are kept. What changed is logged, by comparing `vnic show` and
  * `uplink show` before and after.
  *
- * SIGHUP: blocked in every thread (fnd_main.c) and taken by sigwait() in a
- * thread of its own, which asks for `config reload` on the control socket
- * as any client would: commands run on the control thread only, and no
- * work is done in a signal handler.
+ * SIGHUP: blocked in every thread (fnd_main.c) and read from the control
+ * loop's signalfd (fnd_ctl_sock.c), which runs `config reload` there: on
+ * the control thread, like every command; no work in a signal handler.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <jansson.h>
 #include "fnd.h"
@@ -468,104 +464,3 @@ fnd_state_reload(void)
 	return json_pack("{s:b, s:o}", "ok", 1, "data", data);
 }
 
-/* ---- SIGHUP ------------------------------------------------------------- */
-
-/* A connection to our own control socket, or -1. */
-static int
-ctl_connect(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", fnd.ctl_path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-/* Send `config reload` on fd and read the reply line. @return it, or NULL. */
-static json_t *
-ctl_reload(int fd)
-{
-	static const char req[] = "[\"config\",\"reload\"]\n";
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	if (write_all(fd, req) != 0)
-		return NULL;
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *nb = cap < (1u << 24) ? realloc(buf, cap + 65536) : NULL;
-			if (nb == NULL)
-				break;
-			buf = nb;
-			cap += 65536;
-		}
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		if (memchr(buf + len - (size_t)r, '\n', (size_t)r) != NULL)
-			break;
-	}
-	json_t *reply = buf ? json_loadb(buf, len, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
-	free(buf);
-	return reply;
-}
-
-/* What SIGHUP does: `config reload`, on the control thread. The socket may
- * not be up yet, or full (busy): tried for 10 s. */
-static void
-hup_reload(void)
-{
-	for (int tries = 0; tries < 100; tries++) {
-		int fd = ctl_connect();
-		json_t *r = fd >= 0 ? ctl_reload(fd) : NULL;
-		if (fd >= 0)
-			close(fd);
-		bool busy = r == NULL || json_is_true(json_object_get(r, "busy"));
-		if (!busy && !reply_is_ok(r))
-			fprintf(stderr, "fairnicd: SIGHUP: %s\n",
-				json_string_value(json_object_get(r, "error")));
-		json_decref(r);
-		if (!busy)
-			return;
-		usleep(100000);
-	}
-	fprintf(stderr, "fairnicd: SIGHUP: control socket %s did not answer: "
-		"--config not reloaded\n", fnd.ctl_path);
-}
-
-static void *
-hup_main(void *arg)
-{
-	sigset_t set;
-	int sig;
-
-	(void)arg;
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		fprintf(stderr, "fairnicd: SIGHUP: reloading --config\n");
-		hup_reload();
-	}
-	return NULL;
-}
-
-int
-fnd_state_hup_start(void)
-{
-	pthread_t t;
-	if (pthread_create(&t, NULL, hup_main, NULL) != 0) {
-		fprintf(stderr, "fairnicd: cannot start the SIGHUP thread\n");
-		return -1;
-	}
-	pthread_setname_np(t, "fnd-sighup");
-	pthread_detach(t);
-	return 0;
-}
