@@ -13,14 +13,19 @@
  *  - switch program (otherwise): a switch of 8 vNICs and 2 uplinks with a
  *    clock rate, maximum frame and packet-buffer pool taken from the input,
  *    then operations, each checked against a model kept here (written from
- *    fn_switch.h, fn_sched.h, fn_bufacct.h and fn_codel.h; the switch is
- *    never asked what to expect):
+ *    fn_switch.h, fn_sched.h, fn_bufacct.h, fn_codel.h and, through
+ *    l3_ref.h, fn_l3.h; the switch is never asked what to expect):
  *
  *    control  add / update / delete a vNIC (MACs from a small pool so that
  *             clashes happen; bad MACs, VLANs, uplinks, weights, queue
- *             sizes, absurd limits, guarantees above ceilings too); updates
- *             of one setting (guarantees around what the capacity leaves,
- *             rx-queue below what is queued, police, AQM, weights, limits);
+ *             sizes, absurd limits, guarantees above ceilings too; L3
+ *             guard settings: ip any, none or a few prefixes from a small
+ *             pool of IPv4/IPv6 addresses and lengths, dhcp-server and ra
+ *             allow/deny, and sets to refuse: a length past the family's,
+ *             more than FN_L3_MAX_PREFIXES of a family, prefixes with
+ *             restricted false); updates of one setting (guarantees around
+ *             what the capacity leaves, rx-queue below what is queued,
+ *             police, AQM, weights, limits, the L3 settings);
  *             uplink capacities (uplink_set); the pool (fn_switch_buffers);
  *             guests connecting and leaving (vnic_ready); counter resets.
  *             Every return code is predicted (with both EINVAL and ERANGE
@@ -37,6 +42,18 @@
  *             / refund what was switched locally, with the uplink's room
  *             cutting budgets and rounds cut short at random; frames to
  *             local vNICs go to their receive queues.
+ *    guest    frames a guest sends outside any round (tx_classify does
+ *             not care which), from its own MAC, each with an L3 body:
+ *             IPv4 UDP (ports 67, 68, 53, 546, 547, ...) or other, ARP
+ *             request / reply / probe / gratuitous, IPv6 UDP, ICMPv6 RS /
+ *             RA / NS / NA / redirect / echo / MLD with link-layer options
+ *             (its MAC or another, bad lengths), behind extension headers
+ *             and fragment headers (first, later, RFC 7112's evasion, one
+ *             too many), sources and targets from the pool, 0.0.0.0, ::
+ *             and link-local EUI-64 addresses, or bytes from the input;
+ *             whole, cut short (length fields kept or rewritten) or
+ *             padded. The frames of tx rounds are such L3 frames too, now
+ *             and then.
  *    rx round the same for one receive scheduler: each served queue gives
  *             up to its budget of head frames to rx_dequeue (CoDel), or
  *             rx_discard when the guest's ring is full or the guest left;
@@ -48,8 +65,15 @@
  *             drains through CoDel or past it).
  *    time     small steps and jumps.
  *
- *    The model predicts exactly: every verdict and counter; each queue's
- *    frames, bytes and FIFO order; the pool's verdict for every offered
+ *    The model predicts exactly: every verdict and counter, the L3 guard's
+ *    included (after the MAC and tag check, ref_check() of fuzz/l3_ref.h,
+ *    an independent reference also checked against fn_l3 by fuzz_l3.c,
+ *    judges the frame under a policy built from the model's own copy of
+ *    the vNIC's mac, ip, dhcp_server and ra; its verdict names one of the
+ *    six tx_drop_* L3 counters, or the frame is forwarded as before); a
+ *    frame tx_classify drops is counted in exactly one counter of its
+ *    vNIC, one it sends on in none; each queue's frames, bytes and FIFO
+ *    order; the pool's verdict for every offered
  *    frame (rx-queue limit, then the dynamic threshold with alpha 1 over
  *    the model's own recount); every CoDel decision (a transcription of
  *    Linux's codel_dequeue(), cut per head frame as fn_codel.h describes);
@@ -59,8 +83,10 @@
  *    checks the shares).
  *
  *    After every operation: each vNIC in use is found in the fib under its
- *    own key; every domain list is symmetric, acyclic, homogeneous and
- *    headed by its fib entry under the broadcast MAC; fib count == vNICs +
+ *    own key, with the L3 settings the model gave it and its guard on iff
+ *    they check anything (ip restricted, or a DHCP-server or RA deny);
+ *    every domain list is symmetric, acyclic, homogeneous and headed by
+ *    its fib entry under the broadcast MAC; fib count == vNICs +
  *    non-empty domains; the fib probing invariant; every counter against
  *    the model; the pool's shared_used and reserved against a recount over
  *    all vNICs; no queue above its rx-queue bytes (unless it held more
@@ -2046,6 +2072,30 @@ wire_frame(struct prog *p, struct rd *r, uint32_t copies)
 	}
 }
 
+/* The counter of each L3 verdict but OK (fn_counters.h's descriptions). */
+static enum fn_vnic_counter
+model_l3_counter(enum fn_l3_verdict v)
+{
+	switch (v) {
+	case FN_L3_IP_SPOOF:    return FN_VC_tx_drop_ip_spoof;
+	case FN_L3_ARP_SPOOF:   return FN_VC_tx_drop_arp_spoof;
+	case FN_L3_ND_SPOOF:    return FN_VC_tx_drop_nd_spoof;
+	case FN_L3_DHCP_SERVER: return FN_VC_tx_drop_dhcp_server;
+	case FN_L3_RA:          return FN_VC_tx_drop_ra;
+	case FN_L3_MALFORMED:   return FN_VC_tx_drop_l3_malformed;
+	default:                CHECK(0); return FN_VC_MAX;
+	}
+}
+
+static uint64_t
+ctr_sum(const struct fn_vnic *v)
+{
+	uint64_t s = 0;
+	for (int c = 0; c < FN_VC_MAX; c++)
+		s += v->ctr[c];
+	return s;
+}
+
 /* `n` copies of the frame in p->frame sent by vNIC id: tx_classify each.
  * @return the bytes switched to a local vNIC (not over the link). */
 static uint64_t
@@ -2057,13 +2107,29 @@ guest_frames(struct prog *p, uint32_t id, uint32_t len, uint32_t n)
 	uint16_t vid;
 	bool tagged = false;
 	bool ok = model_parse(p, p->frame, len, &dst, &src, &vid, &tagged);
+	/* past the MAC check, the L3 guard: the reference's verdict on the
+	 * model's own copy of the vNIC's settings */
+	enum fn_l3_verdict l3 = FN_L3_OK;
+	if (ok && src == m->mac && !tagged) {
+		struct fn_l3_policy pol = model_l3(&m->conf);
+		l3 = ref_check(&pol, p->frame + FN_ETH_HLEN, len - FN_ETH_HLEN,
+			       (uint16_t)(p->frame[12] << 8 | p->frame[13]));
+#ifdef FUZZ_STATS
+		stats[ST_l3_ok + l3] += n;
+		if (pol.ip.restricted)
+			STAT(l3_restricted);
+#endif
+	}
 	for (uint32_t f = 0; f < n; f++) {
 		uint32_t target = 0xdead;
+		uint64_t before = ctr_sum(&p->sw->vnics[id]);
 		enum fn_verdict vd = fn_switch_tx_classify(p->sw, id, p->frame, len, &target);
-		TRACE("  tx from %u len %u dst %012llx src %012llx type %02x%02x -> %d target %u\n",
-		      id, len, (unsigned long long)fn_mac_load(p->frame),
+		TRACE("  tx from %u len %u dst %012llx src %012llx type %02x%02x -> %d target %u"
+		      " (l3 %d)\n", id, len, (unsigned long long)fn_mac_load(p->frame),
 		      (unsigned long long)fn_mac_load(p->frame + 6), p->frame[12],
-		      p->frame[13], vd, target);
+		      p->frame[13], vd, target, l3);
+		/* a drop is counted once, a frame sent on is not counted here */
+		CHECK_EQ(ctr_sum(&p->sw->vnics[id]) - before, vd == FN_DROP);
 		uint64_t *ctr = p->vctr[id];
 		if (!ok) {
 			CHECK_EQ(vd, FN_DROP);
@@ -2073,6 +2139,11 @@ guest_frames(struct prog *p, uint32_t id, uint32_t len, uint32_t n)
 		if (src != m->mac || tagged) {
 			CHECK_EQ(vd, FN_DROP);
 			ctr[FN_VC_tx_drop_spoof]++;
+			continue;
+		}
+		if (l3 != FN_L3_OK) {
+			CHECK_EQ(vd, FN_DROP);
+			ctr[model_l3_counter(l3)]++;
 			continue;
 		}
 		if (dst & FN_MAC_GROUP_BIT) {
@@ -2109,6 +2180,33 @@ guest_frames(struct prog *p, uint32_t id, uint32_t len, uint32_t n)
 		CHECK_EQ(vd, FN_TO_UPLINK);
 	}
 	return local;
+}
+
+/* Frames a guest sends outside a polling round (tx_classify does not care
+ * which round): an L3 body always, from its own MAC, to a local peer in
+ * its domain, broadcast, multicast or an unknown unicast MAC; 1..4 copies. */
+static void
+op_guest(struct prog *p, struct rd *r)
+{
+	uint8_t b = u8(r), k = u8(r);
+	uint32_t id = b % NV;
+	const struct mvnic *m = &p->m[id];
+	if (!m->in_use)
+		return;
+	uint64_t dst = k % 4 == 1 ? BCAST : k % 4 == 2 ? UINT64_C(0x333300000001)
+						       : UINT64_C(0x0200000000ee);
+	for (uint32_t j = 0; k % 4 == 0 && j < NV; j++)
+		if (j != id && p->m[j].in_use && p->m[j].uplink == m->uplink &&
+		    p->m[j].vlan == m->vlan) {
+			dst = p->m[j].mac;
+			break;
+		}
+	memset(p->frame, 0, FN_ETH_HLEN);
+	fn_mac_store(p->frame, dst);
+	fn_mac_store(p->frame + 6, m->mac);
+	uint32_t len = FN_ETH_HLEN + gen_l3_body(p, r, id, p->frame);
+	TRACE("guest %u\n", id);
+	guest_frames(p, id, len, 1 + b / NV % 4);
 }
 
 /* ---- rounds ------------------------------------------------------------------------ */
@@ -2395,6 +2493,12 @@ check_all(const struct prog *p)
 		CHECK_EQ(v->uplink, m->uplink);
 		CHECK_EQ(v->vlan, m->vlan);
 		CHECK_EQ(v->local, m->local);
+		/* the L3 guard as configured, on when it checks anything */
+		CHECK(ipset_same(&v->conf.ip, &m->conf.ip));
+		CHECK_EQ(v->conf.dhcp_server, m->conf.dhcp_server);
+		CHECK_EQ(v->conf.ra, m->conf.ra);
+		CHECK_EQ(v->l3_guard, m->conf.ip.restricted || !m->conf.dhcp_server ||
+				      !m->conf.ra);
 		CHECK_EQ(fn_fib_lookup(sw->fib, v->uplink, v->vlan, v->mac), i);
 		uint32_t head = fn_fib_lookup(sw->fib, v->uplink, v->vlan, BCAST);
 		CHECK(head < NV);
@@ -2537,6 +2641,7 @@ run_switch(struct rd *r)
 		case 25:      /* a jump: up to about 2^47 cycles */
 			p.now += (uint64_t)u16(r) << (u8(r) % 32);
 			break;
+		case 31: op_guest(&p, r); break;
 		default:      /* a step of a few cycles to a few periods */
 			p.now += (uint64_t)u8(r) * (op / 32 + 1) * (p.hz / 1000 + 1);
 			break;

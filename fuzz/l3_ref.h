@@ -288,7 +288,7 @@ ref_decode_v6(const struct ref_rd *r, const struct fn_l3_policy *p,
 
 /* The verdict fn_l3_check() must give. The policy's prefixes must have
  * their host bits clear, as fn_l3.h requires and fn_ipset_parse's sets
- * have: with host bits set fn_l3 matches nothing, this the first LEN bits. */
+ * have (fn_switch_vnic_add refuses others with -EINVAL). */
 static enum fn_l3_verdict
 ref_check(const struct fn_l3_policy *p, const uint8_t *l3, uint32_t len,
 	  uint16_t ethertype)

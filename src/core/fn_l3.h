@@ -12,7 +12,8 @@
  *  ip any (default, ip.restricted false): no source check; the frame's L3
  *     header is looked at only as far as the DHCP/RA guards need, and a
  *     header too broken to show a port or an ICMPv6 type passes (no
- *     receiver would take it as DHCP or RA either).
+ *     receiver would take it as DHCP or RA either), unless it is a first
+ *     fragment (below).
  *  ip ADDR[/LEN],... (restricted; `none`: restricted, empty):
  *   IPv4  source in the set; 0.0.0.0 only for UDP 68 -> 67 (DHCP
  *         discover/request).
@@ -45,14 +46,14 @@
  * Other ethertypes pass (the MAC check before this one still applies).
  * A non-first IPv4/IPv6 fragment carries no ports: it passes the port
  * guards (its first fragment is the one judged). So a first fragment must
- * carry what the guards read (RFC 7112): an IPv6 one (fragment offset 0)
- * whose extension-header chain or UDP/ICMPv6 header runs out of the
- * datagram is malformed whenever any guard is on, whatever `ip` says; an
- * IPv4 one (MF, offset 0) whose UDP header is cut, whenever dhcp-server
- * is deny. An unfragmented datagram cut short passes with `ip` any (no
- * receiver would take it as DHCP or RA either). IPv6 extension headers
- * walked: hop-by-hop, routing, fragment, destination options, AH; at most
- * FN_L3_MAX_EXT of them, more is malformed.
+ * carry what the guards read (RFC 7112), or the rest would come unjudged
+ * in a later one: an IPv6 first fragment (fragment offset 0) whose
+ * extension-header chain or UDP/ICMPv6 header runs out of the datagram is
+ * malformed whenever any guard is on, whatever `ip` says; an IPv4 one (MF,
+ * offset 0) whose UDP header is cut, whenever dhcp-server is deny.
+ * IPv6 extension headers walked: hop-by-hop, routing, fragment,
+ * destination options, AH; at most FN_L3_MAX_EXT of them, more is
+ * malformed.
  */
 #include <stdbool.h>
 #include <stddef.h>

@@ -92,7 +92,8 @@ sched_confs(const struct fn_vnic_conf *c, struct fn_sched_conf *rx,
 		.ceil_pps = c->tx_pps, .ceil_pps_burst = c->tx_pps_burst };
 }
 
-/* A set as fn_ipset_parse makes them: counts and lengths in range, any
+/* A set as fn_ipset_parse makes them: counts and lengths in range, no
+ * host bits below a prefix's length (fn_l3 matches whole words), any
  * means empty. */
 static bool
 ipset_ok(const struct fn_ipset *s)
@@ -100,12 +101,19 @@ ipset_ok(const struct fn_ipset *s)
 	if (s->n4 > FN_L3_MAX_PREFIXES || s->n6 > FN_L3_MAX_PREFIXES ||
 	    (!s->restricted && (s->n4 || s->n6)))
 		return false;
-	for (unsigned i = 0; i < s->n4; i++)
-		if (s->v4[i].len > 32)
+	for (unsigned i = 0; i < s->n4; i++) {
+		unsigned len = s->v4[i].len;
+		if (len > 32 || (len < 32 && (s->v4[i].addr & (UINT32_MAX >> len))))
 			return false;
-	for (unsigned i = 0; i < s->n6; i++)
-		if (s->v6[i].len > 128)
+	}
+	for (unsigned i = 0; i < s->n6; i++) {
+		unsigned len = s->v6[i].len;
+		if (len > 128)
 			return false;
+		for (unsigned b = len; b < 128; b++)
+			if (s->v6[i].addr[b / 8] & (0x80 >> (b % 8)))
+				return false;
+	}
 	return true;
 }
 

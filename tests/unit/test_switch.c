@@ -1736,6 +1736,14 @@ test_l3_conf_check(void **state)
 	c.ip.v6[0].len = 129;
 	assert_int_equal(fn_switch_vnic_add(sw, &c, 0, &id), -EINVAL);
 	c.ip.v6[0].len = 128;
+	c.ip.v4[0].addr = 0x0a000005;           /* 10.0.0.5/24: host bits */
+	c.ip.v4[0].len = 24;
+	assert_int_equal(fn_switch_vnic_add(sw, &c, 0, &id), -EINVAL);
+	c.ip.v4[0].addr = 0x0a000000;
+	c.ip.v6[0].addr[15] = 1;                /* ::1/64: host bits */
+	c.ip.v6[0].len = 64;
+	assert_int_equal(fn_switch_vnic_add(sw, &c, 0, &id), -EINVAL);
+	c.ip.v6[0].len = 128;
 	assert_int_equal(fn_switch_vnic_add(sw, &c, 0, &id), 0);
 	fn_switch_free(sw);
 }
