@@ -81,21 +81,6 @@ mask64(unsigned len)
 	return len == 0 ? 0 : ~UINT64_C(0) << (64 - len);
 }
 
-static inline uint32_t
-mask32(unsigned len)
-{
-	return len == 0 ? 0 : ~UINT32_C(0) << (32 - len);
-}
-
-static bool
-in_set4(const struct fn_ipset *s, uint32_t a)
-{
-	for (unsigned i = 0; i < s->n4; i++)
-		if ((a & mask32(s->v4[i].len)) == s->v4[i].addr)
-			return true;
-	return false;
-}
-
 static bool
 in_set6(const struct fn_ipset *s, const uint8_t *a)
 {
@@ -140,7 +125,7 @@ check_arp(const struct fn_l3_policy *p, const uint8_t *a, uint32_t len)
 	uint32_t spa = be32(a + 14);
 	if (spa == 0)   /* a probe asks, it never answers */
 		return be16(a + 6) == 1 ? FN_L3_OK : FN_L3_ARP_SPOOF;
-	return in_set4(&p->ip, spa) ? FN_L3_OK : FN_L3_ARP_SPOOF;
+	return fn_l3_in_set4(&p->ip, spa) ? FN_L3_OK : FN_L3_ARP_SPOOF;
 }
 
 static enum fn_l3_verdict
@@ -166,7 +151,7 @@ check_ipv4(const struct fn_l3_policy *p, const uint8_t *h, uint32_t len)
 	if (r) {
 		uint32_t src = be32(h + 12);
 		if (src == 0 ? !(udp && sport == 68 && dport == 67) :
-			       !in_set4(&p->ip, src))
+			       !fn_l3_in_set4(&p->ip, src))
 			return FN_L3_IP_SPOOF;
 	}
 	if (!p->dhcp_server && udp && (sport == 67 || dport == 68))
@@ -293,7 +278,7 @@ check_ipv6(const struct fn_l3_policy *p, const uint8_t *h, uint32_t len)
 }
 
 enum fn_l3_verdict
-fn_l3_check(const struct fn_l3_policy *p, const uint8_t *l3, uint32_t len,
+fn_l3_check_full(const struct fn_l3_policy *p, const uint8_t *l3, uint32_t len,
 	    uint16_t ethertype)
 {
 	switch (ethertype) {

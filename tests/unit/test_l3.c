@@ -83,7 +83,8 @@ get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Judge `n` bytes of L3 from a heap copy of exactly that size. */
+/* Judge `n` bytes of L3 from a heap copy of exactly that size, by the
+ * inline fast path and by the full check: they must agree. */
 static enum fn_l3_verdict
 judge_l3(const struct fn_l3_policy *p, const uint8_t *l3, uint32_t n,
 	 uint16_t type)
@@ -93,7 +94,9 @@ judge_l3(const struct fn_l3_policy *p, const uint8_t *l3, uint32_t n,
 	if (n > 0)
 		memcpy(c, l3, n);
 	enum fn_l3_verdict v = fn_l3_check(p, c, n, type);
+	enum fn_l3_verdict full = fn_l3_check_full(p, c, n, type);
 	free(c);
+	assert_int_equal(v, full);
 	return v;
 }
 
