@@ -26,21 +26,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
-from fairnic import Daemon, Traffic, ensure_hugepages  # noqa: E402
+from fairnic import Daemon, Traffic, cpu_seconds, ensure_hugepages  # noqa: E402
 
 WIRE, VM = "02:00:00:00:00:fe", "52:54:00:00:00:01"
 MS = 2000
 RATE = int(os.environ.get("RATE", "200000"))
 HOLDS_US = (0, 50, 100, 250, 500, 1000, 2000, 5000)
-
-
-def cpu_seconds(pid):
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def tsc_hz():

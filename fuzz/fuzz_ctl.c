@@ -407,22 +407,6 @@ vport_eq(const struct fnd_vport *a, const struct fnd_vport *b)
 	       strcmp(a->group, b->group) == 0;
 }
 
-/* Field by field: the structs have padding. */
-static bool
-ipset_eq(const struct fn_ipset *a, const struct fn_ipset *b)
-{
-	if (a->restricted != b->restricted || a->n4 != b->n4 || a->n6 != b->n6)
-		return false;
-	for (unsigned i = 0; i < a->n4; i++)
-		if (a->v4[i].addr != b->v4[i].addr || a->v4[i].len != b->v4[i].len)
-			return false;
-	for (unsigned i = 0; i < a->n6; i++)
-		if (memcmp(a->v6[i].addr, b->v6[i].addr, 16) != 0 ||
-		    a->v6[i].len != b->v6[i].len)
-			return false;
-	return true;
-}
-
 static bool
 conf_eq(const struct fn_vnic_conf *a, const struct fn_vnic_conf *b)
 {
@@ -438,7 +422,7 @@ conf_eq(const struct fn_vnic_conf *a, const struct fn_vnic_conf *b)
 	       a->rx_aqm == b->rx_aqm && a->rx_coalesce_usecs == b->rx_coalesce_usecs &&
 	       a->rx_coalesce_frames == b->rx_coalesce_frames &&
 	       a->rx_coalesce_adaptive == b->rx_coalesce_adaptive &&
-	       ipset_eq(&a->ip, &b->ip) && a->dhcp_server == b->dhcp_server &&
+	       fn_ipset_equal(&a->ip, &b->ip) && a->dhcp_server == b->dhcp_server &&
 	       a->ra == b->ra;
 }
 
@@ -766,7 +750,7 @@ check_vnic_show(json_t *data, const struct snap *s, int only)
 		struct fn_ipset ip;
 		char why[160];
 		CHECK(fn_ipset_parse(jstr(o, "ip"), &ip, why, sizeof(why)) == 0 &&
-		      ipset_eq(&ip, &c->ip));
+		      fn_ipset_equal(&ip, &c->ip));
 		CHECK(strcmp(jstr(o, "dhcp_server"), c->dhcp_server ? "allow" : "deny") == 0);
 		CHECK(strcmp(jstr(o, "ra"), c->ra ? "allow" : "deny") == 0);
 		CHECK(json_is_boolean(json_object_get(o, "connected")) &&

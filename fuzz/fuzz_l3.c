@@ -163,21 +163,6 @@ take_set(struct in *in, struct fn_ipset *s)
 	return valid;
 }
 
-static bool
-set_eq(const struct fn_ipset *a, const struct fn_ipset *b)
-{
-	if (a->restricted != b->restricted || a->n4 != b->n4 || a->n6 != b->n6)
-		return false;
-	for (unsigned i = 0; i < a->n4; i++)
-		if (a->v4[i].addr != b->v4[i].addr || a->v4[i].len != b->v4[i].len)
-			return false;
-	for (unsigned i = 0; i < a->n6; i++)
-		if (memcmp(a->v6[i].addr, b->v6[i].addr, 16) != 0 ||
-		    a->v6[i].len != b->v6[i].len)
-			return false;
-	return true;
-}
-
 /* What fn_ipset_parse may produce. */
 static void
 check_set_shape(const struct fn_ipset *s, const char *what)
@@ -226,7 +211,7 @@ fuzz_string(const uint8_t *data, size_t size)
 	struct fn_ipset again;
 	CHECK(fn_ipset_parse(buf, &again, err, sizeof(err)) == 0,
 	      "\"%s\" formats to \"%s\", refused: %s", s, buf, err);
-	CHECK(set_eq(&set, &again), "\"%s\" -> \"%s\" -> another set", s, buf);
+	CHECK(fn_ipset_equal(&set, &again), "\"%s\" -> \"%s\" -> another set", s, buf);
 }
 
 static void
@@ -253,7 +238,7 @@ fuzz_set(struct in *in, unsigned flags)
 	int rc = fn_ipset_parse(buf, &t, err, sizeof(err));
 	if (valid) {
 		CHECK(rc == 0, "valid set \"%s\" refused: %s", buf, err);
-		CHECK(set_eq(&s, &t), "\"%s\" parses back to another set", buf);
+		CHECK(fn_ipset_equal(&s, &t), "\"%s\" parses back to another set", buf);
 	} else {
 		CHECK(rc != 0, "invalid set \"%s\" accepted", buf);
 	}
@@ -285,7 +270,7 @@ fuzz_set(struct in *in, unsigned flags)
 	rc = fn_ipset_parse(list, &t, err, sizeof(err));
 	if (valid) {
 		CHECK(rc == 0, "valid set \"%s\" refused: %s", list, err);
-		CHECK(set_eq(&want, &t), "\"%s\" parses to another set", list);
+		CHECK(fn_ipset_equal(&want, &t), "\"%s\" parses to another set", list);
 	} else {
 		CHECK(rc != 0, "invalid set \"%s\" accepted", list);
 	}

@@ -96,6 +96,21 @@ in_set6(const struct fn_ipset *s, const uint8_t *a)
 }
 
 bool
+fn_ipset_equal(const struct fn_ipset *a, const struct fn_ipset *b)
+{
+	if (a->restricted != b->restricted || a->n4 != b->n4 || a->n6 != b->n6)
+		return false;
+	for (unsigned i = 0; i < a->n4; i++)
+		if (a->v4[i].addr != b->v4[i].addr || a->v4[i].len != b->v4[i].len)
+			return false;
+	for (unsigned i = 0; i < a->n6; i++)
+		if (memcmp(a->v6[i].addr, b->v6[i].addr, 16) != 0 ||
+		    a->v6[i].len != b->v6[i].len)
+			return false;
+	return true;
+}
+
+bool
 fn_l3_is_eui64_ll(const uint8_t a[16], uint64_t mac)
 {
 	static const uint8_t ll[8] = { 0xfe, 0x80 };

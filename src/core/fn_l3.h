@@ -188,6 +188,10 @@ int fn_ipset_parse(const char *s, struct fn_ipset *set, char *err, size_t errlen
  */
 size_t fn_ipset_format(const struct fn_ipset *set, char *buf, size_t len);
 
+/** Do two sets hold the same prefixes, in the same order? (Field by
+ *  field: the structs have padding, so no memcmp.) */
+bool fn_ipset_equal(const struct fn_ipset *a, const struct fn_ipset *b);
+
 /** Is the IPv6 address `a` the EUI-64 link-local address of `mac`? */
 bool fn_l3_is_eui64_ll(const uint8_t a[16], uint64_t mac);
 

@@ -133,6 +133,9 @@ int fnd_tap_kernel_drops(const char *ifname, uint64_t out[FND_TAP_DROPS]);
 struct json_t;
 /* Run one command; returns the JSON response object (caller frees). */
 struct json_t *fnd_ctl_exec(int argc, char *const argv[]);
+/* A command's error reply, {"ok": false, "error": MESSAGE} (one line, at
+ * most 511 bytes), for every reply builder of the control plane. */
+struct json_t *fnd_ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* fnd_ctl_req.c: one request line (without its newline) -> response
  * object (caller frees). *fatal is set when the framing is broken and the
  * connection should be closed after the reply. */

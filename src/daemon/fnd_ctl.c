@@ -64,8 +64,9 @@ static void rates_forget(int32_t only);
 static bool tx_user[FND_MAX_UPLINKS];           /* tx-rate given, not auto */
 static uint64_t tx_told[FND_MAX_UPLINKS];       /* link speed logged as refused */
 
-static json_t *
-reply_error(const char *fmt, ...)
+/* {"ok": false, "error": MESSAGE}: fnd.h. */
+json_t *
+fnd_ctl_error(const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -108,7 +109,7 @@ uplink_name(uint16_t u)
 #define MERGE_UPLINK(f)                                                         \
 	int u = uplink_by_name(p->f);                                           \
 	if (u < 0)                                                              \
-		return reply_error("vnic %s: no uplink named \"%s\" (see: uplink show)", \
+		return fnd_ctl_error("vnic %s: no uplink named \"%s\" (see: uplink show)", \
 				   cmd, p->f);                                  \
 	c->f = (uint16_t)u;
 #define MERGE_PORT(f)   /* the backend's: vnic_add(), perm_set() */
@@ -149,7 +150,7 @@ admission_error(const char *cmd, const char *name, int32_t self,
 	uint64_t s = fn_switch_min_sum(fnd.sw, c->uplink, dir,
 				       self < 0 ? FN_VNIC_NONE : (uint32_t)self) + m;
 	uint64_t k = rx ? fnd.sw->rx_cap[c->uplink] : fnd.sw->tx_cap[c->uplink];
-	return reply_error("vnic %s %s: %s %s would make the guarantees on uplink %s "
+	return fnd_ctl_error("vnic %s %s: %s %s would make the guarantees on uplink %s "
 			   "add up to %s, above its %s %s", cmd, name,
 			   rx ? "rx-min" : "tx-min", fn_format_rate(m, mine, sizeof(mine)),
 			   uplink_name(c->uplink), fn_format_rate(s, sum, sizeof(sum)),
@@ -164,7 +165,7 @@ min_above_rate(const char *cmd, const char *name, const char *dir,
 	char a[32], b[32];
 	if (rate == 0 || min <= rate)
 		return NULL;
-	return reply_error("vnic %s %s: %s-min %s is above %s-rate %s", cmd, name,
+	return fnd_ctl_error("vnic %s %s: %s-min %s is above %s-rate %s", cmd, name,
 			   dir, fn_format_rate(min, a, sizeof(a)), dir,
 			   fn_format_rate(rate, b, sizeof(b)));
 }
@@ -179,27 +180,27 @@ conf_validate(const char *cmd, const char *name, int32_t self,
 	json_t *bad;
 
 	if (c->rx_rate && c->rx_burst && c->rx_burst < min)
-		return reply_error("vnic %s %s: rx-burst must be at least %ub (one maximum frame)",
+		return fnd_ctl_error("vnic %s %s: rx-burst must be at least %ub (one maximum frame)",
 				   cmd, name, min);
 	if (c->tx_rate && c->tx_burst && c->tx_burst < min)
-		return reply_error("vnic %s %s: tx-burst must be at least %ub (one maximum frame)",
+		return fnd_ctl_error("vnic %s %s: tx-burst must be at least %ub (one maximum frame)",
 				   cmd, name, min);
 	if (c->rx_queue && c->rx_queue < min)
-		return reply_error("vnic %s %s: rx-queue must be at least %ub (one maximum frame)",
+		return fnd_ctl_error("vnic %s %s: rx-queue must be at least %ub (one maximum frame)",
 				   cmd, name, min);
 	if ((bad = min_above_rate(cmd, name, "rx", c->rx_min, c->rx_rate)) ||
 	    (bad = min_above_rate(cmd, name, "tx", c->tx_min, c->tx_rate)))
 		return bad;
 	int rc = fn_switch_conf_check(fnd.sw, c);
 	if (rc == -ERANGE)
-		return reply_error("vnic %s %s: a burst is too large for exact accounting (limit: 2^62 / TSC Hz)",
+		return fnd_ctl_error("vnic %s %s: a burst is too large for exact accounting (limit: 2^62 / TSC Hz)",
 				   cmd, name);
 	if (rc)
-		return reply_error("vnic %s %s: invalid configuration", cmd, name);
+		return fnd_ctl_error("vnic %s %s: invalid configuration", cmd, name);
 	if (c->vlan != FN_VLAN_NONE && c->uplink != FN_UPLINK_NONE &&
 	    fnd.uplinks[c->uplink].strips_vlan) {
 		const struct fnd_uplink *up = &fnd.uplinks[c->uplink];
-		return reply_error("vnic %s %s: uplink %s cannot carry VLANs: %s strips "
+		return fnd_ctl_error("vnic %s %s: uplink %s cannot carry VLANs: %s strips "
 				   "the tags and fairnic could not turn that off (run "
 				   "`ethtool -K %s rxvlan off`, then restart fairnicd)",
 				   cmd, name, up->name, up->ifname, up->ifname);
@@ -209,7 +210,7 @@ conf_validate(const char *cmd, const char *name, int32_t self,
 		char vlan[8] = "none";
 		if (c->vlan != FN_VLAN_NONE)
 			snprintf(vlan, sizeof(vlan), "%u", c->vlan);
-		return reply_error("vnic %s %s: mac %s is already used by vnic %s on uplink %s vlan %s",
+		return fnd_ctl_error("vnic %s %s: mac %s is already used by vnic %s on uplink %s vlan %s",
 				   cmd, name, fn_mac_format(c->mac, mac),
 				   fnd.vports[other].name, uplink_name(c->uplink), vlan);
 	}
@@ -252,37 +253,37 @@ vnic_add(const struct fn_cmd *cmd)
 	const char *group = fnd.vhost_group;
 
 	if (fnd_vport_by_name(cmd->name) >= 0)
-		return reply_error("vnic add: a vnic named \"%s\" already exists", cmd->name);
+		return fnd_ctl_error("vnic add: a vnic named \"%s\" already exists", cmd->name);
 	if (!ops->has_socket) {
 		if (p->set & ((1u << FN_K_MODE) | (1u << FN_K_GROUP)))
-			return reply_error("vnic add %s: mode and group apply to vhost-user sockets, not to %s",
+			return fnd_ctl_error("vnic add %s: mode and group apply to vhost-user sockets, not to %s",
 					   cmd->name, ops->name);
 		snprintf(path, sizeof(path), "%s", p->path);
 	} else {
 		/* One canonical name per socket, so that "./a.sock" and
 		 * "/run/x/a.sock" are seen to be the same path. */
 		if (fnd_sock_canon(p->path, path, sizeof(path), err, sizeof(err)) != 0)
-			return reply_error("vnic add %s: %s", cmd->name, err);
+			return fnd_ctl_error("vnic add %s: %s", cmd->name, err);
 		if (strcmp(path, fnd.ctl_path) == 0)
-			return reply_error("vnic add %s: %s is fairnicd's control socket",
+			return fnd_ctl_error("vnic add %s: %s is fairnicd's control socket",
 					   cmd->name, path);
 		if (p->set & (1u << FN_K_MODE))
 			mode = p->mode;
 		if (p->set & (1u << FN_K_GROUP))
 			group = p->group;
 		if (group[0] && fnd_group_lookup(group, &gid, err, sizeof(err)) != 0)
-			return reply_error("vnic add %s: %s", cmd->name, err);
+			return fnd_ctl_error("vnic add %s: %s", cmd->name, err);
 	}
 	/* --state writes it back as one word of a config line */
 	if (fnd_state_enabled() && !fn_cmd_word_ok(path))
-		return reply_error("vnic add %s: %s \"%s\" cannot be saved in the --state "
+		return fnd_ctl_error("vnic add %s: %s \"%s\" cannot be saved in the --state "
 				   "file (it holds a blank or '#')", cmd->name, ops->name, path);
 	int32_t user = fnd_vport_find(p->backend, path);
 	if (user >= 0)
-		return reply_error("vnic add: %s is already used by vnic %s",
+		return fnd_ctl_error("vnic add: %s is already used by vnic %s",
 				   path, fnd.vports[user].name);
 	if (fnd.sw->n_vnics >= fnd.sw->max_vnics)
-		return reply_error("vnic add: the vnic table is full (%u vnics; see --max-vnics)",
+		return fnd_ctl_error("vnic add: the vnic table is full (%u vnics; see --max-vnics)",
 				   fnd.sw->max_vnics);
 	if ((bad = conf_merge("add", p, &c)) || (bad = conf_validate("add", cmd->name, -1, &c)))
 		return bad;
@@ -298,7 +299,7 @@ vnic_add(const struct fn_cmd *cmd)
 	if (rc == 0)
 		rates_forget((int32_t)id);
 	if (rc)
-		return reply_error("vnic add %s: cannot add (%s)", cmd->name, strerror(-rc));
+		return fnd_ctl_error("vnic add %s: cannot add (%s)", cmd->name, strerror(-rc));
 
 	rc = ops->add(id, &fnd.vports[id], gid, err, sizeof(err));
 	rte_ticketlock_lock(&fnd.round);
@@ -313,7 +314,7 @@ vnic_add(const struct fn_cmd *cmd)
 	}
 	rte_ticketlock_unlock(&fnd.round);
 	if (rc)
-		return reply_error("vnic add %s: %s", cmd->name, err);
+		return fnd_ctl_error("vnic add %s: %s", cmd->name, err);
 	given[id] = p->set;
 	return reply_ok(NULL);
 }
@@ -330,15 +331,15 @@ perm_set(const struct fn_cmd *cmd, struct fnd_vport *vp)
 	if (!(p->set & ((1u << FN_K_MODE) | (1u << FN_K_GROUP))))
 		return NULL;
 	if (!vp->ops->has_socket)
-		return reply_error("vnic set %s: mode and group apply to vhost-user sockets, not to %s",
+		return fnd_ctl_error("vnic set %s: mode and group apply to vhost-user sockets, not to %s",
 				   cmd->name, vp->ops->name);
 	uint32_t mode = p->set & (1u << FN_K_MODE) ? p->mode : vp->mode;
 	char group[FN_NAME_MAX];        /* a copy: vp->group is written below */
 	snprintf(group, sizeof(group), "%s", p->set & (1u << FN_K_GROUP) ? p->group : vp->group);
 	if (group[0] && fnd_group_lookup(group, &gid, err, sizeof(err)) != 0)
-		return reply_error("vnic set %s: %s", cmd->name, err);
+		return fnd_ctl_error("vnic set %s: %s", cmd->name, err);
 	if (fnd_sock_perm(vp->path, mode, gid, err, sizeof(err)) != 0)
-		return reply_error("vnic set %s: %s", cmd->name, err);
+		return fnd_ctl_error("vnic set %s: %s", cmd->name, err);
 	vp->mode = mode;
 	snprintf(vp->group, sizeof(vp->group), "%s", group);
 	return NULL;
@@ -351,7 +352,7 @@ vnic_set(const struct fn_cmd *cmd)
 	json_t *bad;
 
 	if (id < 0)
-		return reply_error("vnic set: no vnic named \"%s\"", cmd->name);
+		return fnd_ctl_error("vnic set: no vnic named \"%s\"", cmd->name);
 	struct fn_vnic_conf c = fnd.sw->vnics[id].conf;
 	if ((bad = conf_merge("set", &cmd->p, &c)) ||
 	    (bad = conf_validate("set", cmd->name, id, &c)) ||
@@ -362,7 +363,7 @@ vnic_set(const struct fn_cmd *cmd)
 	int rc = fn_switch_vnic_update(fnd.sw, (uint32_t)id, &c, rte_rdtsc());
 	rte_ticketlock_unlock(&fnd.round);
 	if (rc)
-		return reply_error("vnic set %s: cannot apply (%s)", cmd->name, strerror(-rc));
+		return fnd_ctl_error("vnic set %s: cannot apply (%s)", cmd->name, strerror(-rc));
 	/* Moved: the switches upstream must learn where it is now. */
 	if (c.uplink != old.uplink || c.vlan != old.vlan || c.mac != old.mac)
 		fnd_announce_start((uint32_t)id, fnd_now_ms());
@@ -375,7 +376,7 @@ vnic_del(const struct fn_cmd *cmd)
 {
 	int32_t id = fnd_vport_by_name(cmd->name);
 	if (id < 0)
-		return reply_error("vnic del: no vnic named \"%s\"", cmd->name);
+		return fnd_ctl_error("vnic del: no vnic named \"%s\"", cmd->name);
 	struct fnd_vport vp;
 
 	rte_ticketlock_lock(&fnd.round);
@@ -508,14 +509,14 @@ vnic_show(const struct fn_cmd *cmd)
 
 	if (cmd->name[0] && (only = fnd_vport_by_name(cmd->name)) < 0) {
 		json_decref(arr);
-		return reply_error("vnic show: no vnic named \"%s\"", cmd->name);
+		return fnd_ctl_error("vnic show: no vnic named \"%s\"", cmd->name);
 	}
 	for (uint32_t i = 0; i < fnd.sw->max_vnics; i++)
 		if (fnd.vports[i].in_use && (only < 0 || (int32_t)i == only)) {
 			json_t *v = vnic_json(i);
 			if (v == NULL) {        /* not representable in JSON: say so */
 				json_decref(arr);
-				return reply_error("vnic show: vnic %s cannot be shown", fnd.vports[i].name);
+				return fnd_ctl_error("vnic show: vnic %s cannot be shown", fnd.vports[i].name);
 			}
 			json_array_append_new(arr, v);
 		}
@@ -589,9 +590,9 @@ capacity_check(const char *name, uint16_t u, enum fn_dir dir, uint64_t cap,
 	fn_format_rate(cap, a, sizeof(a));
 	fn_format_rate(sum, b, sizeof(b));
 	if (is_auto)
-		return reply_error("uplink set %s: tx-rate auto (the link speed, %s) is below "
+		return fnd_ctl_error("uplink set %s: tx-rate auto (the link speed, %s) is below "
 				   "the tx-min guarantees of its vnics (%s)", name, a, b);
-	return reply_error("uplink set %s: %s-rate %s is below the %s-min guarantees "
+	return fnd_ctl_error("uplink set %s: %s-rate %s is below the %s-min guarantees "
 			   "of its vnics (%s)", name, d, a, d, b);
 }
 
@@ -603,7 +604,7 @@ uplink_set(const struct fn_cmd *cmd)
 	json_t *bad;
 
 	if (u < 0)
-		return reply_error("uplink set: no uplink named \"%s\" (see: uplink show)",
+		return fnd_ctl_error("uplink set: no uplink named \"%s\" (see: uplink show)",
 				   cmd->name);
 	uint64_t rx = fnd.sw->rx_cap[u], tx = fnd.sw->tx_cap[u];
 	bool user = tx_user[u], is_auto = false;
@@ -619,7 +620,7 @@ uplink_set(const struct fn_cmd *cmd)
 		return bad;
 	int rc = uplink_apply((uint16_t)u, rx, tx);
 	if (rc)
-		return reply_error("uplink set %s: cannot apply (%s)", cmd->name, strerror(-rc));
+		return fnd_ctl_error("uplink set %s: cannot apply (%s)", cmd->name, strerror(-rc));
 	tx_user[u] = user;
 	return reply_ok(NULL);
 }
@@ -779,7 +780,7 @@ stats_show(const struct fn_cmd *cmd)
 
 	if (cmd->name[0] && (only = fnd_vport_by_name(cmd->name)) < 0) {
 		json_decref(vn);
-		return reply_error("stats: no vnic named \"%s\"", cmd->name);
+		return fnd_ctl_error("stats: no vnic named \"%s\"", cmd->name);
 	}
 	/* Rates of every vNIC (a share is of the sum on its uplink). */
 	uint64_t now = fnd_now_ms();
@@ -852,7 +853,7 @@ stats_reset(const struct fn_cmd *cmd)
 {
 	int32_t id = -1;
 	if (cmd->name[0] && (id = fnd_vport_by_name(cmd->name)) < 0)
-		return reply_error("stats reset: no vnic named \"%s\"", cmd->name);
+		return fnd_ctl_error("stats reset: no vnic named \"%s\"", cmd->name);
 	rte_ticketlock_lock(&fnd.round);
 	fn_switch_counters_reset(fnd.sw, id < 0 ? FN_VNIC_NONE : (uint32_t)id);
 	rte_ticketlock_unlock(&fnd.round);
@@ -994,11 +995,11 @@ config_show(void)
 	char *text = config_text(err, sizeof(err));
 
 	if (text == NULL)
-		return reply_error("config show: %s", err);
+		return fnd_ctl_error("config show: %s", err);
 	json_t *data = json_pack("{s:s}", "config", text);
 	free(text);
 	if (data == NULL)
-		return reply_error("config show: not valid UTF-8");
+		return fnd_ctl_error("config show: not valid UTF-8");
 	return reply_ok(data);
 }
 
@@ -1065,7 +1066,7 @@ fnd_ctl_read(unsigned int what, const char *vnic)
 
 	pthread_mutex_lock(&ctl_lock);
 	if (readers_stopped) {
-		bad = reply_error("fairnicd is stopping");
+		bad = fnd_ctl_error("fairnicd is stopping");
 		goto out;
 	}
 	memset(&cmd, 0, sizeof(cmd));
@@ -1111,7 +1112,7 @@ ctl_exec(int argc, char *const argv[])
 	char err[256];
 
 	if (fn_cmd_parse(argc, argv, &cmd, err, sizeof(err)) != 0)
-		return reply_error("%s", err);
+		return fnd_ctl_error("%s", err);
 	/* tx-rate auto follows the link: before anything reads or checks it. */
 	fnd_ctl_uplink_defaults();
 	switch (cmd.op) {
@@ -1127,12 +1128,12 @@ ctl_exec(int argc, char *const argv[])
 		return reply_ok(json_string(fn_cmd_help(cmd.topic, cmd.markdown)));
 	case FN_CMD_CONFIG_SHOW: return config_show();
 	case FN_CMD_CONFIG_SAVE:
-		return reply_error("config save: fairnicctl writes the file (from config show)");
+		return fnd_ctl_error("config save: fairnicctl writes the file (from config show)");
 	case FN_CMD_CONFIG_RELOAD:
 		after = AFTER_RELOAD;   /* fnd_ctl_exec() replies */
 		return NULL;
 	}
-	return reply_error("unsupported command");
+	return fnd_ctl_error("unsupported command");
 }
 
 int
@@ -1154,8 +1155,8 @@ fnd_ctl_run_config(const char *file)
 		int argc = whole ? fn_cmd_split(line, argv, FN_CFG_WORDS_MAX) : -1;
 		if (argc == 0)
 			continue;
-		json_t *r = !whole ? reply_error("line longer than %d bytes", FN_CFG_LINE_MAX - 2)
-			    : argc < 0 ? reply_error("too many words")
+		json_t *r = !whole ? fnd_ctl_error("line longer than %d bytes", FN_CFG_LINE_MAX - 2)
+			    : argc < 0 ? fnd_ctl_error("too many words")
 			    : fnd_ctl_exec(argc, argv);
 		if (!json_is_true(json_object_get(r, "ok"))) {
 			fprintf(stderr, "fairnicd: %s:%d: %s\n", file, lineno,

@@ -10,12 +10,6 @@
 
 #define MAX_WORDS 64
 
-static json_t *
-framing_error(const char *msg)
-{
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
-}
-
 json_t *
 fnd_ctl_request(const char *line, size_t len, bool *fatal)
 {
@@ -28,7 +22,7 @@ fnd_ctl_request(const char *line, size_t len, bool *fatal)
 	if (req == NULL || !json_is_array(req) ||
 	    (n = json_array_size(req)) > MAX_WORDS) {
 		json_decref(req);
-		return framing_error("request must be one line holding a JSON array of at most 64 strings");
+		return fnd_ctl_error("request must be one line holding a JSON array of at most 64 strings");
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_t *w = json_array_get(req, i);
@@ -36,7 +30,7 @@ fnd_ctl_request(const char *line, size_t len, bool *fatal)
 		/* A word with an embedded NUL would mean something else in C. */
 		if (argv[i] == NULL || strlen(argv[i]) != json_string_length(w)) {
 			json_decref(req);
-			return framing_error("request words must be JSON strings without NUL characters");
+			return fnd_ctl_error("request words must be JSON strings without NUL characters");
 		}
 	}
 	*fatal = false;

@@ -209,8 +209,7 @@ client_read(struct client *c)
 	c->in_len -= (size_t)(start - c->in);
 	memmove(c->in, start, c->in_len);
 	if (!c->closing && c->in_len == sizeof(c->in)) {
-		client_reply(c, json_pack("{s:b, s:s}", "ok", 0, "error",
-					  "request line longer than 64 KiB"));
+		client_reply(c, fnd_ctl_error("request line longer than 64 KiB"));
 		c->closing = true;
 	}
 	if (c->closing)

@@ -35,7 +35,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,20 +55,6 @@ static unsigned int batch;              /* inside a file's commands: write at it
 static bool dirty;                      /* changed since the state was written */
 static char *last;                      /* the text last written */
 static bool reloading;
-
-static json_t *
-error_reply(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static json_t *
-error_reply(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
-}
 
 static bool
 reply_is_ok(json_t *r)
@@ -320,7 +305,7 @@ reload_line(int argc, char *argv[])
 		return fnd_ctl_exec(argc, argv);
 	int32_t id = fnd_vport_by_name(cmd.name);
 	if (!same_backend(id, &cmd.p))
-		return error_reply("vnic add %s: it exists with backend %s %s: left as "
+		return fnd_ctl_error("vnic add %s: it exists with backend %s %s: left as "
 				   "it is (delete it to add it with another)", cmd.name,
 				   fnd.vports[id].ops->name, fnd.vports[id].path);
 	/* "vnic add NAME KEY VALUE..." -> "vnic set NAME" and the same keys
@@ -409,8 +394,8 @@ reload_lines(FILE *f)
 		int argc = whole ? fn_cmd_split(line, argv, FN_CFG_WORDS_MAX) : -1;
 		if (argc == 0)
 			continue;
-		json_t *r = !whole ? error_reply("line longer than %d bytes", FN_CFG_LINE_MAX - 2)
-			    : argc < 0 ? error_reply("too many words")
+		json_t *r = !whole ? fnd_ctl_error("line longer than %d bytes", FN_CFG_LINE_MAX - 2)
+			    : argc < 0 ? fnd_ctl_error("too many words")
 			    : reload_line(argc, argv);
 		if (!reply_is_ok(r)) {
 			snprintf(msg, sizeof(msg), "%s:%d: %s", config_path, lineno,
@@ -431,12 +416,12 @@ json_t *
 fnd_state_reload(void)
 {
 	if (config_path == NULL)
-		return error_reply("config reload: fairnicd was started without --config");
+		return fnd_ctl_error("config reload: fairnicd was started without --config");
 	if (reloading)
-		return error_reply("config reload: not inside the file it reloads");
+		return fnd_ctl_error("config reload: not inside the file it reloads");
 	FILE *f = fopen(config_path, "r");
 	if (f == NULL)
-		return error_reply("config reload: cannot open %s: %s", config_path,
+		return fnd_ctl_error("config reload: cannot open %s: %s", config_path,
 				   strerror(errno));
 	fprintf(stderr, "fairnicd: reload: applying %s again\n", config_path);
 	json_t *before = snapshot();

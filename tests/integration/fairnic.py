@@ -32,6 +32,16 @@ def wait_for(cond, timeout=10.0, what="condition", interval=0.01):
         time.sleep(interval)
 
 
+def cpu_seconds(pid):
+    """CPU time (user + system) of every thread of process `pid`, seconds."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def ensure_hugepages(n=1024):
     with open("/proc/sys/vm/nr_hugepages") as f:
         have = int(f.read())

@@ -5,25 +5,14 @@ coalesced above ~10 kpps and not below.
 
 CPU time is read from /proc (the daemon's threads, utime + stime).
 """
-import os
 import socket
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from fairnic import Daemon, Traffic
+from fairnic import Daemon, Traffic, cpu_seconds
 from test_datapath import OTHER, VM, WIRE, add_vnic, attach, setup  # noqa: F401
-
-
-def cpu_seconds(pid):
-    total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def idle_cpu(d, seconds=2.0):

@@ -18,10 +18,7 @@ import urllib.request
 import pytest
 
 from fairnic import FAIRNICD, Daemon, Traffic, wait_for
-
-WIRE = "02:00:00:00:00:fe"
-OTHER = "02:00:00:00:00:ee"
-VM = {1: "52:54:00:00:00:01", 2: "52:54:00:00:00:02", 3: "52:54:00:00:00:03"}
+from test_datapath import OTHER, VM, WIRE, add_vnic, attach
 
 # What `stats` shows per vNIC that is not a counter (FN_VNIC_GAUGES).
 GAUGES = {"rx_queue_frames", "rx_queue_bytes", "rx_sojourn_us", "rx_sojourn_max_us",
@@ -109,16 +106,6 @@ def metered(tmp_path):
     yield d, t, m
     t.close()
     assert d.stop() == 0, d.logtext()
-
-
-def add_vnic(d, n, *extra):
-    d.ctl.ok("vnic", "add", f"vm{n}", "mac", VM[n], "vhost-user", d.sock(f"vm{n}"), *extra)
-
-
-def attach(d, t, n):
-    t.attach(f"v{n}", d.sock(f"vm{n}"), mac=VM[n])
-    wait_for(lambda: d.ctl.ok("vnic", "show", f"vm{n}")["vnics"][0]["connected"],
-             10, f"vm{n} connected")
 
 
 def make_traffic(d, t):

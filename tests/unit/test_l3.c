@@ -1723,19 +1723,25 @@ test_random_frames(void **state)
 
 /* ---- ip values ---- */
 
-static bool
-set_eq(const struct fn_ipset *a, const struct fn_ipset *b)
+/* fn_ipset_equal: every field counts, padding does not. */
+static void
+test_ipset_equal(void **state)
 {
-	if (a->restricted != b->restricted || a->n4 != b->n4 || a->n6 != b->n6)
-		return false;
-	for (unsigned i = 0; i < a->n4; i++)
-		if (a->v4[i].addr != b->v4[i].addr || a->v4[i].len != b->v4[i].len)
-			return false;
-	for (unsigned i = 0; i < a->n6; i++)
-		if (memcmp(a->v6[i].addr, b->v6[i].addr, 16) != 0 ||
-		    a->v6[i].len != b->v6[i].len)
-			return false;
-	return true;
+	(void)state;
+	struct fn_ipset a, b;
+	memset(&a, 0xaa, sizeof(a));            /* different padding */
+	memset(&b, 0x55, sizeof(b));
+	assert_int_equal(fn_ipset_parse("10.0.0.0/24,2001:db8::1", &a, NULL, 0), 0);
+	assert_int_equal(fn_ipset_parse("10.0.0.0/24,2001:db8::1", &b, NULL, 0), 0);
+	assert_true(fn_ipset_equal(&a, &b));
+	b.v4[0].len = 25;
+	assert_false(fn_ipset_equal(&a, &b));
+	b.v4[0].len = 24;
+	b.v6[0].addr[15] = 2;
+	assert_false(fn_ipset_equal(&a, &b));
+	assert_int_equal(fn_ipset_parse("none", &b, NULL, 0), 0);
+	assert_int_equal(fn_ipset_parse("any", &a, NULL, 0), 0);
+	assert_false(fn_ipset_equal(&a, &b));   /* both empty, one restricted */
 }
 
 /* format, then parse that: the same set */
@@ -1749,7 +1755,7 @@ round_trip(const struct fn_ipset *s)
 	assert_int_equal(n, strlen(buf));
 	if (fn_ipset_parse(buf, &t, err, sizeof(err)) != 0)
 		fail_msg("\"%s\" does not parse back: %s", buf, err);
-	if (!set_eq(s, &t))
+	if (!fn_ipset_equal(s, &t))
 		fail_msg("\"%s\" parses back to another set", buf);
 }
 
@@ -2081,6 +2087,7 @@ main(void)
 		cmocka_unit_test(test_active),
 		cmocka_unit_test(test_other_ethertypes),
 		cmocka_unit_test(test_random_frames),
+		cmocka_unit_test(test_ipset_equal),
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_format),
