@@ -260,7 +260,9 @@ def test_linux_guest_tcp(tmp_path, kernel, guest_net, capsys):
         assert d.ctl.ok("vnic", "show", "g1")["vnics"][0]["connected"]
         assert g.lines("PING")[-1].startswith("GUEST-PING ok"), g.text()
         assert not g.lines("ERROR"), g.lines("ERROR")
-        assert g.lines("UDP") and g.lines("UDP")[-1].startswith("GUEST-UDP ok"), g.text()
+        # the DNS question follows the pings: wait for its line
+        g.wait_line("UDP", BOOT_TIMEOUT, d)
+        assert g.lines("UDP")[-1].startswith("GUEST-UDP ok"), g.text()
         bits = g.lines("FEATURES")[-1].split()[1]
         on = [n for n, b in VIRTIO_OFFLOADS.items() if b < len(bits) and bits[b] == "1"]
         assert not on, f"offload features negotiated: {on} ({bits})"
